@@ -1,0 +1,201 @@
+"""The ``pix2code`` command: list environments and agents, show an episode, evaluate, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import gymnasium as gym
+from PIL import Image
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import pix2code_env
+from agents.evaluate import Evaluation, evaluate_agent
+from agents.registry import available_agents, make_agent
+from pix2code_env.grid import episode_grid
+
+console = Console()
+
+#: What ``pix2code demo`` runs: (env id, subset, agents, episodes). Oracles and the Pix2Code agent read
+#: object tables, so the demo uses modality "both" (images for the grid, object tables for the agents).
+DEMO_PLAN: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
+    ("Pix2Code-Kandinsky-v0", "test", ("random", "prior", "pix2code"), 4),
+    ("Pix2Code-Kandinsky-TwoPairs-v0", "test", ("random", "prior", "pix2code"), 2),
+    ("Pix2Code-CURI-v0", "test", ("random", "prior", "oracle-strong", "pix2code"), 4),
+    ("Pix2Code-CURI-Counting-v0", "test", ("random", "prior", "oracle-strong", "pix2code"), 2),
+)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )
+
+
+def cmd_list(_: argparse.Namespace) -> int:
+    table = Table(title="pix2code-gym environments")
+    table.add_column("id", style="bold")
+    table.add_column("family")
+    table.add_column("options")
+    table.add_column("description")
+    for spec in pix2code_env.ENV_SPECS:
+        options = ", ".join(f"{k}={v}" for k, v in spec.family_options.items()) or "-"
+        table.add_row(spec.id, spec.family, options, spec.description)
+    console.print(table)
+    return 0
+
+
+def cmd_agents(_: argparse.Namespace) -> int:
+    table = Table(title="registered agents")
+    table.add_column("name", style="bold")
+    table.add_column("class")
+    for name, target in available_agents().items():
+        table.add_row(name, target)
+    console.print(table)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    kwargs = {"render_mode": "rgb_array", "reveal_concept": True, "subset": args.subset}
+    if args.image_size is not None:
+        kwargs["image_size"] = args.image_size
+    env = gym.make(args.env_id, **kwargs)
+    options = {"concept": args.concept} if args.concept else None
+    _, info = env.reset(seed=args.seed, options=options)
+    episode = env.unwrapped._episode
+    title = f"{args.env_id}  seed={args.seed}  concept: {info['concept']}"
+    picture = episode_grid(episode, title=title, max_queries=args.max_queries)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(picture).save(out)
+    table = Table(title=f"{args.env_id} (seed {args.seed})", show_header=False)
+    for key in ("concept_id", "concept", "subset", "fingerprint"):
+        table.add_row(key, str(info[key]))
+    table.add_row("support", f"{int(episode.support_labels.sum())} positives, {int((episode.support_labels == 0).sum())} negatives")
+    table.add_row("query", f"{int(episode.query_labels.sum())} positives, {int((episode.query_labels == 0).sum())} negatives")
+    table.add_row("picture", str(out))
+    console.print(table)
+    env.close()
+    return 0
+
+
+def _run(agent_name: str, env_id: str, episodes: int, seed: int, env_kwargs: dict, progress: Progress) -> Evaluation:
+    task = progress.add_task(f"{agent_name} on {env_id}", total=episodes)
+    agent = make_agent(agent_name, env_id=env_id)
+    return evaluate_agent(
+        agent, env_id, episodes=episodes, seed=seed, env_kwargs=env_kwargs,
+        on_episode=lambda _: progress.advance(task),
+    )
+
+
+def _results_table(title: str, evaluations: Sequence[Evaluation]) -> Table:
+    table = Table(title=title)
+    for column in ("environment", "subset", "agent", "episodes", "class-balanced accuracy", "95% CI"):
+        table.add_column(column, justify="right" if column in ("episodes", "class-balanced accuracy") else "left")
+    for evaluation in evaluations:
+        summary = evaluation.summary()
+        table.add_row(
+            evaluation.env_id, evaluation.subset, evaluation.agent, str(summary.n),
+            f"{summary.mean:.3f}", f"[{summary.low:.3f}, {summary.high:.3f}]",
+        )
+    return table
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    env_kwargs = {"subset": args.subset, "modality": args.modality}
+    with _progress() as progress:
+        evaluation = _run(args.agent, args.env_id, args.episodes, args.seed, env_kwargs, progress)
+    console.print(_results_table("evaluation", [evaluation]))
+    if args.programs:
+        _print_programs(evaluation)
+    return 0
+
+
+def _print_programs(evaluation: Evaluation) -> None:
+    table = Table(title=f"{evaluation.agent} on {evaluation.env_id}: programs found")
+    table.add_column("seed", justify="right")
+    table.add_column("concept")
+    table.add_column("program")
+    table.add_column("score", justify="right")
+    for record in evaluation.records:
+        table.add_row(str(record.seed), record.concept_id, record.program or "-", f"{record.score:.3f}")
+    console.print(table)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    known = available_agents()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    evaluations = []
+    with _progress() as progress:
+        for env_id, subset, agent_names, episodes in DEMO_PLAN:
+            env_kwargs = {"subset": subset, "modality": "both"}
+            for agent_name in agent_names:
+                if agent_name not in known:
+                    console.print(f"[yellow]skipping agent {agent_name!r}: not installed[/yellow]")
+                    continue
+                evaluations.append(_run(agent_name, env_id, episodes, args.seed, env_kwargs, progress))
+            env = gym.make(env_id, subset=subset, reveal_concept=True)
+            _, info = env.reset(seed=args.seed)
+            title = f"{env_id}  seed={args.seed}  concept: {info['concept']}"
+            picture = episode_grid(env.unwrapped._episode, title=title, max_queries=30)
+            Image.fromarray(picture).save(out / f"{env_id}.png")
+            env.close()
+    console.print(_results_table("pix2code-gym demo", evaluations))
+    for evaluation in evaluations:
+        if any(record.program for record in evaluation.records):
+            _print_programs(evaluation)
+    console.print(f"episode grids written to {out}/")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pix2code", description="pix2code-gym: few-shot visual concept learning")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("list", help="list the registered environment ids").set_defaults(func=cmd_list)
+    commands.add_parser("agents", help="list the registered agents").set_defaults(func=cmd_agents)
+
+    show = commands.add_parser("show", help="draw one episode as a PNG grid")
+    show.add_argument("env_id")
+    show.add_argument("--seed", type=int, default=0)
+    show.add_argument("--out", default="episode.png")
+    show.add_argument("--subset", default="train")
+    show.add_argument("--concept", default=None, help="a concept id of the subset (default: drawn from the seed)")
+    show.add_argument("--image-size", type=int, default=None, help="image width in pixels (16..640)")
+    show.add_argument("--max-queries", type=int, default=50)
+    show.set_defaults(func=cmd_show)
+
+    evaluate = commands.add_parser("evaluate", help="score an agent on seeded episodes")
+    evaluate.add_argument("agent", help="a registered agent name or module:Class")
+    evaluate.add_argument("env_id")
+    evaluate.add_argument("--episodes", type=int, default=20)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--subset", default="test")
+    evaluate.add_argument("--modality", default="both", choices=["image", "scene", "both"])
+    evaluate.add_argument("--programs", action="store_true", help="print the program of every episode")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    demo = commands.add_parser("demo", help="the reference agents and Pix2Code on a few episodes of each family")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", default="out/demo")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, KeyError, gym.error.Error) as error:
+        console.print(f"[red]error:[/red] {error}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""pix2code-gym environments. Importing this package registers every id with Gymnasium.
+
+>>> import gymnasium as gym, pix2code_env
+>>> env = gym.make("Pix2Code-Kandinsky-v0", subset="test")
+"""
+
+from pix2code_env.env import ConceptEnv
+from pix2code_env.registration import ENV_SPECS, env_ids, env_spec, register_all
+from pix2code_env.scoring import bootstrap_ci, class_balanced_accuracy
+
+register_all()
+
+__all__ = ["ENV_SPECS", "ConceptEnv", "bootstrap_ci", "class_balanced_accuracy", "env_ids", "env_spec"]

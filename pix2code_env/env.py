@@ -1,0 +1,291 @@
+"""``ConceptEnv``: one Gymnasium environment class for every task family and every registered id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from pix2code_env.episode import MODALITIES, Episode, build_episode
+from pix2code_env.grid import episode_grid
+from pix2code_env.scoring import class_balanced_accuracy
+from tasks import make_family
+from tasks.base import SUPPORT_NEGATIVES, SUPPORT_POSITIVES, SceneEpisode, TaskFamily
+
+QUERY_MODES = ("batch", "sequential")
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 16, 640
+ENV_KWARGS = (
+    "family", "family_options", "subset", "modality", "query_mode",
+    "image_size", "render_mode", "reveal_concept",
+)
+RESET_OPTIONS = ("concept",)
+
+
+class ConceptEnv(gym.Env):
+    """Few-shot visual concept learning: label the query images of a concept from a support set.
+
+    ## Description
+    Each episode draws a concept of the task family (or takes ``options={"concept": id}``), then a
+    support set of 5 positives and 20 negatives with their labels and an unlabeled query set.
+    The agent answers with query labels; the reward is class-balanced accuracy.
+
+    ## Observation (``query_mode="batch"``)
+    ``Dict`` with ``support_images (S,3,H,W) uint8``, ``support_labels (S,) int8`` and
+    ``query_images (Q,3,H,W) uint8``; with ``modality="scene"`` or ``"both"`` also
+    ``support_objects (S,K,F) float32``, ``support_object_mask (S,K) int8``, ``query_objects`` and
+    ``query_object_mask`` (``modality="scene"`` drops the image keys).
+
+    ## Action and reward
+    Batch mode: ``MultiBinary(Q)``, one step, reward = class-balanced accuracy, ``terminated=True``.
+    Sequential mode (for RL libraries): the observation holds one ``query_image`` (and its
+    ``query_objects``/``query_object_mask``), the action is ``Discrete(2)``, the reward is 1 for a
+    correct label and 0 otherwise, and the episode terminates after the last query.
+
+    ## Info
+    ``reset``: ``fingerprint`` (SHA-256 of the episode), ``concept_id``, ``subset`` and, with
+    ``reveal_concept=True``, ``concept`` (the definition). After the final step: ``query_labels``,
+    ``correct`` and ``score`` (class-balanced accuracy); sequential steps add ``query_label``.
+
+    ## Arguments
+    ``family`` and ``family_options`` pick the task family (set by the registered id);
+    ``subset`` ("train", "test", and "val" where the family has one); ``modality`` ("image",
+    "scene", "both"); ``query_mode`` ("batch", "sequential"); ``image_size`` (an int width, the
+    height following the family's aspect ratio, or ``[height, width]``; 16..640 pixels);
+    ``render_mode`` (None or "rgb_array": an episode grid); ``reveal_concept``.
+
+    Vector users: one-step episodes waste every other step under Gymnasium's default NEXT_STEP
+    autoreset; pass ``vector_kwargs={"autoreset_mode": gymnasium.vector.AutoresetMode.SAME_STEP}``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 1}
+
+    def __init__(
+        self,
+        family: str | TaskFamily = "kandinsky",
+        family_options: dict[str, Any] | None = None,
+        subset: str = "train",
+        modality: str = "image",
+        query_mode: str = "batch",
+        image_size: int | list[int] | tuple[int, int] | None = None,
+        render_mode: str | None = None,
+        reveal_concept: bool = False,
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            raise TypeError(
+                f"unknown ConceptEnv argument(s) {sorted(unknown)}; expected any of {list(ENV_KWARGS)}"
+            )
+        if isinstance(family, TaskFamily):
+            if family_options:
+                raise ValueError("family_options only apply when family is given by name")
+            self.family = family
+        else:
+            self.family = make_family(family, **(family_options or {}))
+        self.family_options = dict(family_options or {})
+        self.subset = self.family.check_subset(subset)
+        if modality not in MODALITIES:
+            raise ValueError(f"unknown modality {modality!r}; expected one of {list(MODALITIES)}")
+        if query_mode not in QUERY_MODES:
+            raise ValueError(f"unknown query_mode {query_mode!r}; expected one of {list(QUERY_MODES)}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unknown render_mode {render_mode!r}; expected None or 'rgb_array'")
+        if not isinstance(reveal_concept, bool):
+            raise TypeError(f"reveal_concept must be a bool, got {reveal_concept!r}")
+        self.modality = modality
+        self.query_mode = query_mode
+        self.render_mode = render_mode
+        self.reveal_concept = reveal_concept
+        self.image_shape = self._image_shape(image_size)
+
+        self.n_support = SUPPORT_POSITIVES + SUPPORT_NEGATIVES
+        self.n_query = sum(self.family.query_size(self.subset))
+        self.observation_space = self._observation_space()
+        self.action_space = spaces.MultiBinary(self.n_query) if query_mode == "batch" else spaces.Discrete(2)
+        self._episode: Episode | None = None
+        self._scenes: SceneEpisode | None = None
+        self._cursor = 0
+        self._answers: np.ndarray | None = None
+        self._done = False
+
+    # ------------------------------------------------------------------ construction helpers
+    def _image_shape(self, image_size: int | list[int] | tuple[int, int] | None) -> tuple[int, int]:
+        default_h, default_w = self.family.image_shape
+        if image_size is None:
+            return default_h, default_w
+        if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+            shape = (round(int(image_size) * default_h / default_w), int(image_size))
+        elif (
+            isinstance(image_size, (list, tuple))
+            and len(image_size) == 2
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in image_size)
+        ):
+            shape = (int(image_size[0]), int(image_size[1]))
+        else:
+            raise TypeError(f"image_size must be an int width or [height, width], got {image_size!r}")
+        if not all(MIN_IMAGE_SIDE <= side <= MAX_IMAGE_SIDE for side in shape):
+            raise ValueError(
+                f"image_size {image_size!r} gives {shape[0]}x{shape[1]} pixels; each side must lie in "
+                f"{MIN_IMAGE_SIDE}..{MAX_IMAGE_SIDE}"
+            )
+        return shape
+
+    def _observation_space(self) -> spaces.Dict:
+        height, width = self.image_shape
+        k, f = self.family.max_objects, len(self.family.object_features)
+        s, q = self.n_support, self.n_query
+        per_query = q if self.query_mode == "batch" else None
+
+        def images(n: int | None) -> spaces.Box:
+            shape = (3, height, width) if n is None else (n, 3, height, width)
+            return spaces.Box(0, 255, shape, dtype=np.uint8)
+
+        def objects(n: int | None) -> spaces.Box:
+            return spaces.Box(0.0, 1.0, (k, f) if n is None else (n, k, f), dtype=np.float32)
+
+        def mask(n: int | None) -> spaces.MultiBinary:
+            return spaces.MultiBinary(k if n is None else (n, k))
+
+        query_key = "query_images" if self.query_mode == "batch" else "query_image"
+        entries: dict[str, spaces.Space] = {"support_labels": spaces.MultiBinary(s)}
+        if self.modality in ("image", "both"):
+            entries["support_images"] = images(s)
+            entries[query_key] = images(per_query)
+        if self.modality in ("scene", "both"):
+            entries["support_objects"] = objects(s)
+            entries["support_object_mask"] = mask(s)
+            entries["query_objects"] = objects(per_query)
+            entries["query_object_mask"] = mask(per_query)
+        return spaces.Dict(entries)
+
+    # ------------------------------------------------------------------ Gymnasium API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(RESET_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {unknown}; expected any of {list(RESET_OPTIONS)}")
+        rng = self.np_random
+        if "concept" in options:
+            concept = self.family.check_concept(options["concept"], self.subset)
+        else:
+            concept = self.family.sample_concept(rng, self.subset)
+        scenes = self.family.sample_episode(rng, concept, self.subset)
+        self._scenes = scenes
+        self._episode = build_episode(
+            self.family,
+            scenes,
+            self.subset,
+            modality=self.modality,
+            image_shape=self.image_shape,
+            identity={"family": self.family.name, "version": self.family.version, "options": self.family_options},
+        )
+        self._cursor = 0
+        self._answers = np.zeros(self._episode.n_query, dtype=np.int8)
+        self._done = False
+        return self._observation(), self._base_info()
+
+    def step(self, action: Any):
+        if self._episode is None:
+            raise RuntimeError("step() called before reset(); call env.reset() to start an episode")
+        if self._done:
+            raise RuntimeError("the episode is over; call env.reset() before stepping again")
+        episode = self._episode
+        if self.query_mode == "batch":
+            self._answers = self._validate_batch_action(action)
+            self._cursor = episode.n_query
+            reward = class_balanced_accuracy(episode.query_labels, self._answers)
+            info = self._final_info()
+        else:
+            answer = self._validate_sequential_action(action)
+            index = self._cursor
+            self._answers[index] = answer
+            correct = bool(answer == episode.query_labels[index])
+            reward = float(correct)
+            self._cursor += 1
+            info = self._base_info()
+            info.update(query_index=index, query_label=int(episode.query_labels[index]), query_correct=correct)
+            if self._cursor == episode.n_query:
+                info.update(self._final_info())
+        self._done = self._cursor == episode.n_query
+        return self._observation(), float(reward), self._done, False, info
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None or self._episode is None:
+            return None
+        episode = self._episode
+        if episode.support_images is None:
+            episode = build_episode(
+                self.family, self._scenes, self.subset, modality="image",
+                image_shape=self.family.image_shape, identity={},
+            )
+        answers = self._answers if self._done else None
+        return episode_grid(episode, predictions=answers)
+
+    def close(self) -> None:
+        self._episode = None
+
+    # ------------------------------------------------------------------ internals
+    def _observation(self) -> dict[str, np.ndarray]:
+        episode = self._episode
+        assert episode is not None
+        obs: dict[str, np.ndarray] = {"support_labels": episode.support_labels.astype(np.int8)}
+        if self.query_mode == "batch":
+            pick = slice(None)
+        else:
+            pick = min(self._cursor, episode.n_query - 1)
+        if episode.support_images is not None:
+            obs["support_images"] = episode.support_images.copy()
+            key = "query_images" if self.query_mode == "batch" else "query_image"
+            obs[key] = episode.query_images[pick].copy()
+        if episode.support_objects is not None:
+            obs["support_objects"] = episode.support_objects.copy()
+            obs["support_object_mask"] = episode.support_object_mask.copy()
+            obs["query_objects"] = episode.query_objects[pick].copy()
+            obs["query_object_mask"] = episode.query_object_mask[pick].copy()
+        return obs
+
+    def _base_info(self) -> dict[str, Any]:
+        episode = self._episode
+        assert episode is not None
+        info: dict[str, Any] = {
+            "fingerprint": episode.fingerprint,
+            "concept_id": episode.concept_id,
+            "subset": episode.subset,
+        }
+        if self.reveal_concept:
+            info["concept"] = self.family.concept_text(episode.concept_id)
+        return info
+
+    def _final_info(self) -> dict[str, Any]:
+        episode = self._episode
+        assert episode is not None and self._answers is not None
+        info = self._base_info()
+        info["query_labels"] = episode.query_labels.copy()
+        info["correct"] = self._answers == episode.query_labels
+        info["score"] = class_balanced_accuracy(episode.query_labels, self._answers)
+        return info
+
+    def _validate_batch_action(self, action: Any) -> np.ndarray:
+        array = np.asarray(action)
+        expected = (self._episode.n_query,)
+        if array.shape != expected:
+            raise ValueError(f"action has shape {array.shape}; expected {expected} (one 0/1 label per query)")
+        if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
+            raise TypeError(f"action has dtype {array.dtype}; expected an integer or bool array of 0/1 labels")
+        bad = array[(array != 0) & (array != 1)]
+        if bad.size:
+            raise ValueError(f"action holds {bad[0].item()!r}; expected only 0 and 1 labels")
+        return array.astype(np.int8)
+
+    def _validate_sequential_action(self, action: Any) -> int:
+        array = np.asarray(action)
+        if array.shape not in ((), (1,)):
+            raise ValueError(f"action has shape {array.shape}; expected a single 0/1 label in sequential mode")
+        if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
+            raise TypeError(f"action has dtype {array.dtype}; expected an integer or bool label")
+        value = int(array.reshape(()))
+        if value not in (0, 1):
+            raise ValueError(f"action {value!r} is not a label; expected 0 or 1")
+        return value

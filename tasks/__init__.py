@@ -1,0 +1,34 @@
+"""Task families: procedural concept-learning tasks as pure functions of a seeded generator.
+
+``make_family(name, **options)`` builds (and caches) a family; the environment package is its
+only intended caller, but tests and tools may use it directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+
+from tasks.base import SceneEpisode, TaskFamily
+
+FAMILIES: dict[str, str] = {
+    "kandinsky": "tasks.kandinsky:KandinskyFamily",
+    "curi": "tasks.curi:CuriFamily",
+}
+
+__all__ = ["FAMILIES", "SceneEpisode", "TaskFamily", "make_family"]
+
+
+def make_family(name: str, **options: object) -> TaskFamily:
+    """Build the family ``name`` with its options; equal arguments return the same instance."""
+    if name not in FAMILIES:
+        raise ValueError(f"unknown task family {name!r}; expected one of {sorted(FAMILIES)}")
+    return _cached_family(name, json.dumps(options, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_family(name: str, options_json: str) -> TaskFamily:
+    module_name, class_name = FAMILIES[name].split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(**json.loads(options_json))
