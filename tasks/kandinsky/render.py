@@ -4,8 +4,8 @@ Each object is drawn only inside its pixel bounding box, with the fraction of ev
 covers: exact for the axis-aligned square (a product of two interval overlaps), a one-pixel
 signed-distance ramp for the circle and the triangle's three edges. This matches the reference's
 "draw at 4×, area-downsample" look without allocating a 16× larger canvas, and it uses only
-IEEE float arithmetic (no rasteriser whose output changes between library versions), so a scene
-gives byte-identical images on every machine.
+elementwise IEEE float arithmetic (no rasteriser whose output may change between library
+versions), so a scene gives the same bytes on every machine.
 
 Geometry (kandinsky.md §2): square side 0.6·s·L, circle of the same area, apex-up equilateral
 triangle of circumradius 0.404·s·L, where L = min(height, width). Centres sit at (x·width,
@@ -29,6 +29,8 @@ from tasks.kandinsky.universe import (
 
 _SIN60 = math.sqrt(3.0) / 2.0
 _COLORS = {name: np.array(rgb, dtype=np.float32) for name, rgb in PALETTE.items()}
+# Half-width of each shape's axis-aligned bounding box, in units of s·L.
+_EXTENT = {"square": SQUARE_HALF_SIDE, "circle": CIRCLE_RADIUS, "triangle": TRIANGLE_RADIUS}
 
 
 def _pixel_span(centre: float, extent: float, limit: int) -> tuple[int, int]:
@@ -56,12 +58,12 @@ def _coverage(shape: str, cx: float, cy: float, unit: float, xs: np.ndarray, ys:
 
 def render_scene(scene: KandinskyScene, height: int, width: int) -> np.ndarray:
     """Draw ``scene`` as an ``(height, width, 3)`` uint8 RGB image on the grey background."""
-    canvas = np.empty((height, width, 3), dtype=np.float32)
+    canvas = np.empty((height, width, 3), dtype=np.uint8)
     canvas[...] = BACKGROUND
     unit = float(min(height, width))
     for obj in scene.objects:
         cx, cy, s_unit = obj.x * width, obj.y * height, obj.size * unit
-        extent = max(SQUARE_HALF_SIDE * 1.4143, CIRCLE_RADIUS, TRIANGLE_RADIUS) * s_unit
+        extent = _EXTENT[obj.shape] * s_unit
         x0, x1 = _pixel_span(cx, extent, width)
         y0, y1 = _pixel_span(cy, extent, height)
         if x0 >= x1 or y0 >= y1:
@@ -69,7 +71,9 @@ def render_scene(scene: KandinskyScene, height: int, width: int) -> np.ndarray:
         xs = np.arange(x0, x1, dtype=np.float32)
         ys = np.arange(y0, y1, dtype=np.float32)
         cov = _coverage(obj.shape, np.float32(cx), np.float32(cy), np.float32(s_unit), xs, ys)
-        region = canvas[y0:y1, x0:x1]
+        # Blend in float only inside the box; pixels that stay whole numbers round back exactly.
+        region = canvas[y0:y1, x0:x1].astype(np.float32)
         region += cov[..., None] * (_COLORS[obj.color] - region)
-    canvas += 0.5
-    return canvas.astype(np.uint8)
+        region += 0.5
+        canvas[y0:y1, x0:x1] = region
+    return canvas

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 SHAPES: tuple[str, ...] = ("triangle", "square", "circle")
 COLORS: tuple[str, ...] = ("red", "yellow", "blue")
 SIZE_CLASSES: tuple[str, ...] = ("small", "medium", "big")
@@ -40,6 +42,11 @@ def size_class(s: float) -> int:
     if s <= 1.0 / 3.0:
         return 0
     return 1 if s <= 2.0 / 3.0 else 2
+
+
+def size_classes(sizes: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`size_class` (int8 codes)."""
+    return (sizes > 1.0 / 3.0).astype(np.int8) + (sizes > 2.0 / 3.0)
 
 
 def size_range(n_objects: int) -> tuple[float, float]:
