@@ -10,6 +10,7 @@ from pathlib import Path
 import gymnasium as gym
 from PIL import Image
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -75,7 +76,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     Image.fromarray(picture).save(out)
     table = Table(title=f"{args.env_id} (seed {args.seed})", show_header=False)
     for key in ("concept_id", "concept", "subset", "fingerprint"):
-        table.add_row(key, str(info[key]))
+        table.add_row(key, escape(str(info[key])))
     table.add_row("support", f"{int(episode.support_labels.sum())} positives, {int((episode.support_labels == 0).sum())} negatives")
     table.add_row("query", f"{int(episode.query_labels.sum())} positives, {int((episode.query_labels == 0).sum())} negatives")
     table.add_row("picture", str(out))
@@ -123,7 +124,7 @@ def _print_programs(evaluation: Evaluation) -> None:
     table.add_column("program")
     table.add_column("score", justify="right")
     for record in evaluation.records:
-        table.add_row(str(record.seed), record.concept_id, record.program or "-", f"{record.score:.3f}")
+        table.add_row(str(record.seed), escape(record.concept_id), escape(record.program or "-"), f"{record.score:.3f}")
     console.print(table)
 
 
