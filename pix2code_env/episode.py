@@ -44,10 +44,7 @@ class Episode:
 
 def render_images(family: TaskFamily, scenes: tuple, height: int, width: int) -> np.ndarray:
     """Render scenes as a channel-first ``(n, 3, H, W)`` uint8 batch."""
-    images = np.empty((len(scenes), 3, height, width), dtype=np.uint8)
-    for i, scene in enumerate(scenes):
-        images[i] = family.render(scene, height, width).transpose(2, 0, 1)
-    return images
+    return np.ascontiguousarray(family.render_many(scenes, height, width).transpose(0, 3, 1, 2))
 
 
 def object_tables(family: TaskFamily, scenes: tuple) -> tuple[np.ndarray, np.ndarray]:

@@ -78,6 +78,16 @@ class TaskFamily(abc.ABC):
     def render(self, scene: Any, height: int, width: int) -> np.ndarray:
         """Draw a scene as an ``(height, width, 3)`` uint8 RGB array."""
 
+    def render_many(self, scenes: Sequence[Any], height: int, width: int) -> np.ndarray:
+        """Draw several scenes as an ``(n, height, width, 3)`` uint8 batch.
+
+        Families whose renderer amortises set-up over a batch override this; the default loops.
+        """
+        images = np.empty((len(scenes), height, width, 3), dtype=np.uint8)
+        for i, scene in enumerate(scenes):
+            images[i] = self.render(scene, height, width)
+        return images
+
     @abc.abstractmethod
     def object_table(self, scene: Any) -> np.ndarray:
         """The scene's objects as ``(n_objects, len(object_features))`` float32 rows."""

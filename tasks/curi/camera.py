@@ -26,8 +26,6 @@ along the optical axis (Blender's ``world_to_camera_view`` z, CURI's ``pixel_coo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 BASE_LOCATION = (7.4811, -6.5076, 5.3437)
@@ -85,28 +83,3 @@ def project(
     u = 0.5 * width + f * np.einsum("...k,...k->...", rel, right) / depth
     v = 0.5 * height - f * np.einsum("...k,...k->...", rel, up) / depth
     return u, v, depth
-
-
-@dataclass(frozen=True)
-class Camera:
-    """One camera and image size, as the renderer needs it (a ray per pixel)."""
-
-    location: tuple[float, float, float]
-    width: int
-    height: int
-
-    @property
-    def axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return camera_axes(np.asarray(self.location))
-
-    @property
-    def focal(self) -> float:
-        return focal_pixels(self.width)
-
-    def rays(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Unnormalised world directions (..., 3) of the rays through image points (u, v)."""
-        right, up, forward = self.axes
-        f = self.focal
-        a = (np.asarray(u) - 0.5 * self.width) / f
-        b = (0.5 * self.height - np.asarray(v)) / f
-        return a[..., None] * right + b[..., None] * up + forward
