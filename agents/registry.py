@@ -14,6 +14,8 @@ ENTRY_POINT_GROUP = "pix2code.agents"
 BUILTIN_AGENTS: dict[str, str] = {
     "random": "agents.reference:RandomAgent",
     "prior": "agents.reference:PriorAgent",
+    "oracle-strong": "agents.oracles:StrongOracle",
+    "oracle-weak": "agents.oracles:WeakOracle",
 }
 
 
