@@ -26,6 +26,7 @@ class EpisodeRecord:
 
     seed: int
     concept_id: str
+    concept: str | None  # the concept's text, when the env reveals it
     fingerprint: str
     score: float
     predictions: tuple[int, ...]
@@ -72,6 +73,7 @@ def play_episode(env: gym.Env, agent: Agent, seed: int, options: dict[str, Any] 
     return EpisodeRecord(
         seed=seed,
         concept_id=info["concept_id"],
+        concept=info.get("concept"),
         fingerprint=info["fingerprint"],
         score=float(step_info["score"]),
         predictions=tuple(int(p) for p in predictions),

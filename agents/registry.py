@@ -16,6 +16,7 @@ BUILTIN_AGENTS: dict[str, str] = {
     "prior": "agents.reference:PriorAgent",
     "oracle-strong": "agents.oracles:StrongOracle",
     "oracle-weak": "agents.oracles:WeakOracle",
+    "pix2code": "agents.pix2code.agent:Pix2CodeAgent",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,10 +20,10 @@ from agents.evaluate import Evaluation, evaluate_agent
 from agents.registry import available_agents, make_agent
 from pix2code_env.grid import episode_grid
 
-console = Console()
+console = Console(width=shutil.get_terminal_size((160, 40)).columns)
 
 #: What ``pix2code demo`` runs: (env id, subset, agents, episodes). Oracles and the Pix2Code agent read
-#: object tables, so the demo uses modality "both" (images for the grid, object tables for the agents).
+#: object tables, so agents play modality "scene"; the episode grids are drawn from the same seeds.
 DEMO_PLAN: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
     ("Pix2Code-Kandinsky-v0", "test", ("random", "prior", "pix2code"), 4),
     ("Pix2Code-Kandinsky-TwoPairs-v0", "test", ("random", "prior", "pix2code"), 2),
@@ -108,7 +109,7 @@ def _results_table(title: str, evaluations: Sequence[Evaluation]) -> Table:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    env_kwargs = {"subset": args.subset, "modality": args.modality}
+    env_kwargs = {"subset": args.subset, "modality": args.modality, "reveal_concept": args.programs}
     with _progress() as progress:
         evaluation = _run(args.agent, args.env_id, args.episodes, args.seed, env_kwargs, progress)
     console.print(_results_table("evaluation", [evaluation]))
@@ -121,10 +122,11 @@ def _print_programs(evaluation: Evaluation) -> None:
     table = Table(title=f"{evaluation.agent} on {evaluation.env_id}: programs found")
     table.add_column("seed", justify="right")
     table.add_column("concept")
-    table.add_column("program")
+    table.add_column("program found")
     table.add_column("score", justify="right")
     for record in evaluation.records:
-        table.add_row(str(record.seed), escape(record.concept_id), escape(record.program or "-"), f"{record.score:.3f}")
+        concept = record.concept_id if record.concept is None else f"{record.concept_id}: {record.concept}"
+        table.add_row(str(record.seed), escape(concept), escape(record.program or "(none: fallback)"), f"{record.score:.3f}")
     console.print(table)
 
 
@@ -135,7 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     evaluations = []
     with _progress() as progress:
         for env_id, subset, agent_names, episodes in DEMO_PLAN:
-            env_kwargs = {"subset": subset, "modality": "both"}
+            env_kwargs = {"subset": subset, "modality": "scene", "reveal_concept": True}
             for agent_name in agent_names:
                 if agent_name not in known:
                     console.print(f"[yellow]skipping agent {agent_name!r}: not installed[/yellow]")

@@ -1,0 +1,248 @@
+"""Domains: per task family, the primitive set, the type universe, and how object tables decode.
+
+A :class:`Domain` is everything the synthesiser needs to know about a family and nothing
+about its concepts: which catalogue primitives programs may use (with default grammar
+log-weights), the request type (``list(obj) -> bool``: a scene is its list of objects), the
+finite set of ground types the enumerator instantiates polymorphic primitives at, and how an
+observation's ``(S, K, F)`` object table becomes scenes for both evaluators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agents.pix2code.dsl.primitives import BASE_NAMES, CATEGORIES, SPECS, SceneObject
+from agents.pix2code.dsl.terms import Primitive
+from agents.pix2code.dsl.types import BOOL, INT, LIST_OBJ, OBJ, TCon, Type, arrow, list_of
+from agents.pix2code.dsl.vector import SceneTable
+
+Scene = tuple[SceneObject, ...]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A family's DSL and object decoding.
+
+    ``weights`` gives the default (unnormalised) log-weight of each primitive; a grammar may
+    override them (learned weights) and add inventions. ``max_depth`` bounds nested object
+    binders for the enumerator. ``decode`` maps ``(objects (S, K, F), mask (S, K))`` to a
+    :class:`SceneTable`. ``attribute_values`` gives the values of each categorical column (its
+    one-hot block) and ``layout`` the columns of a scene's spatial layout; the search draws
+    synthetic scenes with observed layouts and uniform attributes
+    (see :mod:`agents.pix2code.search.pool`). ``negatives`` is how the family picks support
+    negatives, as the likelihood models it: "weak" for chosen near misses (CURI's hard
+    negatives), "uniform" for random non-members (Kandinsky); see
+    :class:`~agents.pix2code.search.likelihood.SizePrinciple`.
+    """
+
+    name: str
+    primitives: tuple[str, ...]
+    weights: Mapping[str, float]
+    log_variable: float
+    types: tuple[Type, ...]
+    n_features: int
+    max_objects: int
+    decode: Callable[[np.ndarray, np.ndarray], SceneTable]
+    attribute_values: Mapping[str, tuple[str, ...]]
+    layout: tuple[str, ...] = ()
+    negatives: str = "weak"
+    max_depth: int = 2
+    request: Type = field(default_factory=lambda: arrow(LIST_OBJ, BOOL))
+
+    def __post_init__(self) -> None:
+        unknown = [p for p in self.primitives if p not in SPECS]
+        if unknown:
+            raise ValueError(f"domain {self.name}: unknown primitives {unknown}")
+
+    @property
+    def terms(self) -> list[Primitive]:
+        return [SPECS[p].term for p in self.primitives]
+
+    @property
+    def parse_table(self) -> dict[str, Primitive]:
+        return {t.name: t for t in self.terms}
+
+    def table(self, objects: np.ndarray, mask: np.ndarray) -> SceneTable:
+        """Decode a batch of object tables (``(S, K, F)`` and ``(S, K)``) for the vectorised evaluator."""
+        objects = np.asarray(objects, dtype=np.float64)
+        mask = np.asarray(mask).astype(bool)
+        if objects.ndim != 3 or objects.shape[2] != self.n_features:
+            raise ValueError(
+                f"domain {self.name}: object table must have shape (scenes, slots, {self.n_features}), got {objects.shape}"
+            )
+        if mask.shape != objects.shape[:2]:
+            raise ValueError(f"domain {self.name}: mask shape {mask.shape} does not match objects {objects.shape[:2]}")
+        return self.decode(objects, mask)
+
+    def scenes(self, objects: np.ndarray, mask: np.ndarray) -> list[Scene]:
+        """The same scenes as tuples of :class:`SceneObject` for the tree-walking interpreter."""
+        return scenes_from_table(self.table(objects, mask))
+
+
+def scenes_from_table(table: SceneTable) -> list[Scene]:
+    out = []
+    for s in range(table.n_scenes):
+        objs = []
+        for k in range(table.n_slots):
+            if not table.mask[s, k]:
+                continue
+            attrs: dict[str, object] = {}
+            for name, (category, codes) in table.categorical.items():
+                attrs[name] = CATEGORIES[category][int(codes[s, k])]
+            for name, values in table.integer.items():
+                attrs[name] = int(values[s, k])
+            for name, values in table.continuous.items():
+                attrs[name] = float(values[s, k])
+            objs.append(SceneObject(k, attrs))
+        out.append(tuple(objs))
+    return out
+
+
+def _one_hot_codes(block: np.ndarray, category: str, names: Sequence[str]) -> np.ndarray:
+    """Argmax of a one-hot block, mapped to indices into ``CATEGORIES[category]``."""
+    lookup = np.array([CATEGORIES[category].index(n) for n in names], dtype=np.int64)
+    return lookup[np.argmax(block, axis=-1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# CURI: 19 features = shape(3) colour(8) material(2) size(2) px/240 py/160 depth/16 rotation/360
+
+CURI_SHAPES = ("cube", "sphere", "cylinder")
+CURI_COLORS = ("gray", "red", "blue", "green", "brown", "purple", "cyan", "yellow")
+CURI_MATERIALS = ("rubber", "metal")
+CURI_SIZES = ("large", "small")
+
+
+def decode_curi(objects: np.ndarray, mask: np.ndarray) -> SceneTable:
+    # Recover integer pixels before binning: v·240 is not exact in float32.
+    px = np.rint(objects[..., 15] * 240.0).astype(np.int64)
+    py = np.rint(objects[..., 16] * 160.0).astype(np.int64)
+    return SceneTable(
+        mask,
+        {
+            "shape": ("shape", _one_hot_codes(objects[..., 0:3], "shape", CURI_SHAPES)),
+            "color": ("color", _one_hot_codes(objects[..., 3:11], "color", CURI_COLORS)),
+            "material": ("material", _one_hot_codes(objects[..., 11:13], "material", CURI_MATERIALS)),
+            "size": ("size", _one_hot_codes(objects[..., 13:15], "size", CURI_SIZES)),
+        },
+        {"xbin": np.floor_divide(px, 30), "ybin": np.floor_divide(py, 20)},
+        {"x": objects[..., 15], "y": objects[..., 16]},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Kandinsky: 12 features = shape(3) colour(3) size class(3) x y s
+
+KANDINSKY_SHAPES = ("triangle", "square", "circle")
+KANDINSKY_COLORS = ("red", "yellow", "blue")
+KANDINSKY_SIZES = ("small", "medium", "big")
+
+
+def decode_kandinsky(objects: np.ndarray, mask: np.ndarray) -> SceneTable:
+    return SceneTable(
+        mask,
+        {
+            "shape": ("shape", _one_hot_codes(objects[..., 0:3], "shape", KANDINSKY_SHAPES)),
+            "color": ("color", _one_hot_codes(objects[..., 3:6], "color", KANDINSKY_COLORS)),
+            "size": ("size", _one_hot_codes(objects[..., 6:9], "size", KANDINSKY_SIZES)),
+        },
+        {},
+        {"x": objects[..., 9], "y": objects[..., 10], "s": objects[..., 11]},
+    )
+
+
+def _universe(*categories: str) -> tuple[Type, ...]:
+    """Atoms, and lists of everything an object can be mapped to except booleans: counting
+    "objects satisfying p" is ``count`` over an attribute list, and list(bool) would mostly
+    add the truth tables of every predicate again, as lists."""
+    atoms: list[Type] = [BOOL, INT, OBJ] + [TCon(c) for c in categories]
+    return tuple(atoms) + tuple(list_of(t) for t in atoms if t != BOOL)
+
+
+# Default log-weights. Uniform weights (DreamCoder's starting point) spread probability over
+# list plumbing (fold, cons, index, ...) that no concept of these families needs; these
+# defaults make the relational core (quantifiers, equality, attributes, connectives) cheaper
+# and the rest dearer, the role inside–outside plays after a first round of learning. They are
+# a prior, not a restriction: every primitive keeps non-zero probability.
+_COMMON_WEIGHTS: dict[str, float] = {
+    "true": -3.0, "not": -0.5, "and": 0.0, "or": -1.0, "eq?": 1.0, "gt?": -0.5,
+    "max": -5.0, "min": -5.0, "map": -0.5, "index": -5.0, "fold": -5.0, "length": -3.0,
+    "if": -5.0, "+": -5.0, "-": -5.0, "empty": -5.0, "cons": -5.0, "car": -5.0, "cdr": -5.0,
+    "empty?": -5.0, "forall": 0.0, "exists": 0.0, "count": -0.5, "find": -5.0,
+}  # fmt: skip
+
+CURI_PRIMITIVES = BASE_NAMES + (
+    "color", "shape", "material", "size", "xbin", "ybin", "remove",
+) + CURI_COLORS + CURI_SHAPES + CURI_MATERIALS + CURI_SIZES  # fmt: skip
+
+CURI_WEIGHTS: dict[str, float] = {
+    **_COMMON_WEIGHTS,
+    **{str(i): -1.0 for i in range(10)},
+    "color": 0.0, "shape": 0.0, "material": 0.0, "size": 0.0, "xbin": 0.0, "ybin": 0.0, "remove": -0.5,
+    **{c: 0.0 for c in CURI_COLORS + CURI_SHAPES + CURI_MATERIALS + CURI_SIZES},
+}  # fmt: skip
+
+CURI = Domain(
+    name="curi",
+    primitives=CURI_PRIMITIVES,
+    weights=CURI_WEIGHTS,
+    log_variable=0.0,
+    types=_universe("color", "shape", "material", "size"),
+    n_features=19,
+    max_objects=5,
+    decode=decode_curi,
+    attribute_values={"shape": CURI_SHAPES, "color": CURI_COLORS, "material": CURI_MATERIALS, "size": CURI_SIZES},
+    layout=("xbin", "ybin", "x", "y"),
+    max_depth=2,
+)
+
+KANDINSKY_PRIMITIVES = BASE_NAMES + (
+    "color", "shape", "size", "remove", "pair", "closeby", "online",
+    "same_color", "same_shape", "same_size", "one_red_triangle", "some_pair", "two_pairs", "three_pairs",
+) + KANDINSKY_COLORS + KANDINSKY_SHAPES + KANDINSKY_SIZES  # fmt: skip
+
+KANDINSKY_WEIGHTS: dict[str, float] = {
+    **_COMMON_WEIGHTS,
+    **{str(i): -1.0 for i in range(10)},
+    "color": 0.0, "shape": 0.0, "size": 0.0, "remove": -0.5, "pair": 0.0, "closeby": 0.0, "online": 0.0,
+    "same_color": 0.0, "same_shape": 0.0, "same_size": 0.0, "one_red_triangle": 0.0,
+    "some_pair": 0.0, "two_pairs": -0.5, "three_pairs": -1.0,
+    **{c: 0.0 for c in KANDINSKY_COLORS + KANDINSKY_SHAPES + KANDINSKY_SIZES},
+}  # fmt: skip
+
+KANDINSKY = Domain(
+    name="kandinsky",
+    primitives=KANDINSKY_PRIMITIVES,
+    weights=KANDINSKY_WEIGHTS,
+    log_variable=0.0,
+    types=_universe("color", "shape", "size"),
+    n_features=12,
+    max_objects=6,
+    decode=decode_kandinsky,
+    attribute_values={"shape": KANDINSKY_SHAPES, "color": KANDINSKY_COLORS},
+    layout=("size", "s", "x", "y"),
+    negatives="uniform",
+    max_depth=2,
+)
+
+DOMAINS: dict[str, Domain] = {"curi": CURI, "kandinsky": KANDINSKY}
+
+_ENV_PREFIXES = {"Pix2Code-CURI": "curi", "Pix2Code-Kandinsky": "kandinsky"}
+
+
+def domain_for_env_id(env_id: str) -> Domain:
+    """The domain of an environment id (``Pix2Code-CURI-...`` or ``Pix2Code-Kandinsky-...``)."""
+    for prefix, name in _ENV_PREFIXES.items():
+        if env_id.startswith(prefix):
+            return DOMAINS[name]
+    raise ValueError(f"no DSL domain for env id {env_id!r}; expected an id starting with one of {sorted(_ENV_PREFIXES)}")
+
+
+def get_domain(name: str) -> Domain:
+    try:
+        return DOMAINS[name]
+    except KeyError:
+        raise ValueError(f"unknown domain {name!r}; expected one of {sorted(DOMAINS)}") from None

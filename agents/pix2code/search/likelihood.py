@@ -1,0 +1,71 @@
+"""The likelihood of a support set under a program: exact fit plus the size principle.
+
+With ground-truth objects the support labels are noise-free, so a program must reproduce every
+one of them. Among programs that do, the size principle (Tenenbaum; CURI's oracle, curi.md
+§7.3) prefers small extensions: positives are taken to be drawn uniformly from ext(h) (strong
+sampling) and negatives, by default, only to be rejected (weak sampling), so
+
+    log P(labels | h) = - n_pos · log f(h)  [- n_neg · log (1 - f(h)) with uniform negatives],
+
+with f(h) = |ext(h)| / |scenes| estimated on a pool of synthetic scenes
+(:mod:`agents.pix2code.search.pool`) and smoothed by a pseudo-count so that an estimate of 0
+stays finite. With 5 positives this is what stops "some object is not gray" from beating "some
+object is a red cube" whenever both fit: the general program would have to make five
+coincidences likely.
+
+When nothing fits exactly (perception noise, a concept outside the search horizon) programs
+may be scored with a per-label error rate instead (:meth:`SizePrinciple.with_errors`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SizePrinciple:
+    """``negatives`` is "weak" (negatives only have to be rejected: their choice is taken to
+    say nothing about the extension's size — the right model for hand-picked near misses such
+    as CURI's hard negatives) or "uniform" (negatives drawn uniformly from the complement, the
+    -n_neg·log(1 - f) term of CURI's oracle)."""
+
+    n_positive: int
+    n_negative: int
+    pool_size: int
+    pseudo_count: float = 0.5
+    error_rate: float = 0.05
+    negatives: str = "weak"
+
+    def __post_init__(self) -> None:
+        if self.negatives not in ("weak", "uniform"):
+            raise ValueError(f"negatives must be 'weak' or 'uniform', got {self.negatives!r}")
+        if self.pool_size <= 0:
+            raise ValueError(f"the extension pool must hold at least one scene, got {self.pool_size}")
+        if not 0.0 < self.error_rate < 0.5:
+            raise ValueError(f"error_rate must be in (0, 0.5), got {self.error_rate}")
+
+    def extension(self, hits: int) -> float:
+        """Smoothed fraction of pool scenes in the extension."""
+        return (hits + self.pseudo_count) / (self.pool_size + 2 * self.pseudo_count)
+
+    def log_likelihood(self, hits: int) -> float:
+        f = self.extension(hits)
+        ll = -self.n_positive * math.log(f)
+        if self.negatives == "uniform":
+            ll -= self.n_negative * math.log1p(-f)
+        return ll
+
+    @property
+    def max_log_likelihood(self) -> float:
+        """The largest value :meth:`log_likelihood` can take (an empty extension)."""
+        return max(self.log_likelihood(0), self.log_likelihood(self.pool_size))
+
+    def with_errors(self, hits: int, errors: int) -> float:
+        """Log-likelihood when ``errors`` support labels disagree with the program."""
+        n = self.n_positive + self.n_negative
+        return (
+            self.log_likelihood(hits)
+            + errors * math.log(self.error_rate)
+            + (n - errors) * math.log1p(-self.error_rate)
+        )
