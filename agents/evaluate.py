@@ -89,12 +89,14 @@ def evaluate_agent(
     episodes: int = 10,
     seed: int = 0,
     seeds: Iterable[int] | None = None,
+    concepts: Iterable[str] | None = None,
     env_kwargs: dict[str, Any] | None = None,
     on_episode: Callable[[EpisodeRecord], None] | None = None,
 ) -> Evaluation:
     """Score ``agent`` on ``episodes`` episodes of ``env_id`` with seeds ``seed, seed+1, …``.
 
-    ``agent`` may be an Agent or a registered name (built for ``env_id``).
+    ``agent`` may be an Agent or a registered name (built for ``env_id``). ``seeds`` replaces the
+    seed range; ``concepts`` (one per seed) fixes each episode's concept instead of drawing it.
     """
     env_kwargs = dict(env_kwargs or {})
     if isinstance(agent, str):
@@ -102,11 +104,14 @@ def evaluate_agent(
     seed_list = list(seeds) if seeds is not None else list(range(seed, seed + episodes))
     if not seed_list:
         raise ValueError("evaluate_agent needs at least one episode")
+    concept_list: list[str | None] = list(concepts) if concepts is not None else [None] * len(seed_list)
+    if len(concept_list) != len(seed_list):
+        raise ValueError(f"got {len(concept_list)} concepts for {len(seed_list)} seeds; expected one per seed")
     env = gym.make(env_id, **env_kwargs)
     try:
         records = []
-        for episode_seed in seed_list:
-            record = play_episode(env, agent, episode_seed)
+        for episode_seed, concept in zip(seed_list, concept_list):
+            record = play_episode(env, agent, episode_seed, None if concept is None else {"concept": concept})
             records.append(record)
             if on_episode is not None:
                 on_episode(record)

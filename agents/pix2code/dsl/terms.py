@@ -102,7 +102,26 @@ class Index(Term):
         return frozenset((self.i - depth,)) if self.i >= depth else frozenset()
 
 
-class Primitive(Term):
+class _Closed(Term):
+    """A leaf with no variables (a primitive or an invention): shifting and substitution leave it alone."""
+
+    __slots__ = ()
+
+    @property
+    def size(self) -> int:
+        return 1
+
+    def shift(self, offset: int, depth: int = 0) -> Term:
+        return self
+
+    def substitute(self, index: int, value: Term) -> Term:
+        return self
+
+    def free_indices(self, depth: int = 0) -> frozenset[int]:
+        return frozenset()
+
+
+class Primitive(_Closed):
     """A named constant of the DSL. Equality is by name: one name, one meaning."""
 
     __slots__ = ("name", "type")
@@ -119,21 +138,8 @@ class Primitive(Term):
     def show(self) -> str:
         return self.name
 
-    @property
-    def size(self) -> int:
-        return 1
 
-    def shift(self, offset: int, depth: int = 0) -> Term:
-        return self
-
-    def substitute(self, index: int, value: Term) -> Term:
-        return self
-
-    def free_indices(self, depth: int = 0) -> frozenset[int]:
-        return frozenset()
-
-
-class Invented(Term):
+class Invented(_Closed):
     """A closed term used as one library function; its type is inferred once and cached."""
 
     __slots__ = ("body", "_type")
@@ -164,19 +170,6 @@ class Invented(Term):
 
     def show(self) -> str:
         return "#" + self.body.show()
-
-    @property
-    def size(self) -> int:
-        return 1
-
-    def shift(self, offset: int, depth: int = 0) -> Term:
-        return self
-
-    def substitute(self, index: int, value: Term) -> Term:
-        return self
-
-    def free_indices(self, depth: int = 0) -> frozenset[int]:
-        return frozenset()
 
 
 class Abstraction(Term):

@@ -392,24 +392,34 @@ def _v_or(ctx, d, ts, rt, a, b):
     return a | b
 
 
+def _eq_dense(a, b):
+    """eq? on categorical / object values: one bitset per value index, aligned."""
+    r = 0
+    for m, n in zip(a, b):
+        if m and n:
+            r |= m & n
+    return r
+
+
+def _eq_int(a, b):
+    """eq? on integer values: sparse (value, bitset) pairs."""
+    bd = dict(b)
+    r = 0
+    for v, m in a:
+        n = bd.get(v)
+        if n:
+            r |= m & n
+    return r
+
+
 def _v_eq(ctx, d, ts, rt, a, b):
     k = kind(ts[0])
     if k == "bool":
         return ctx.valid[d] & ~(a ^ b)
     if k in ("cat", "obj"):
-        r = 0
-        for m, n in zip(a, b):
-            if m and n:
-                r |= m & n
-        return r
+        return _eq_dense(a, b)
     if k == "int":
-        bd = dict(b)
-        r = 0
-        for v, m in a:
-            n = bd.get(v)
-            if n:
-                r |= m & n
-        return r
+        return _eq_int(a, b)
     if k == "list_obj":
         return ctx.valid[d] & ~ctx.any_digit(a ^ b, d)
     raise Unsupported(f"eq? on {ts[0]}")
@@ -744,25 +754,9 @@ def specialise(name: str, ctx: VectorContext, d: int, arg_types: Sequence[Type],
     if name == "eq?":
         k = kind(ts[0])
         if k in ("cat", "obj"):
-            def eq_dense(a, b):
-                r = 0
-                for m, n in zip(a, b):
-                    if m and n:
-                        r |= m & n
-                return r
-
-            return eq_dense
+            return _eq_dense
         if k == "int":
-            def eq_int(a, b):
-                bd = dict(b)
-                r = 0
-                for v, m in a:
-                    n = bd.get(v)
-                    if n:
-                        r |= m & n
-                return r
-
-            return eq_int
+            return _eq_int
     if name in ("exists", "forall") and kind(ts[1]) == "list_obj":
         block, full, K, valid = ctx.block[d], ctx.full[d], ctx.K, ctx.valid[d]
         shifts = [k * block for k in range(1, K)]
