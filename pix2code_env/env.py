@@ -15,7 +15,6 @@ from tasks import make_family
 from tasks.base import SUPPORT_NEGATIVES, SUPPORT_POSITIVES, SceneEpisode, TaskFamily
 
 QUERY_MODES = ("batch", "sequential")
-MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 16, 640
 ENV_KWARGS = (
     "family", "family_options", "subset", "modality", "query_mode",
     "image_size", "render_mode", "reveal_concept",
@@ -52,7 +51,8 @@ class ConceptEnv(gym.Env):
     ``family`` and ``family_options`` pick the task family (set by the registered id);
     ``subset`` ("train", "test", and "val" where the family has one); ``modality`` ("image",
     "scene", "both"); ``query_mode`` ("batch", "sequential"); ``image_size`` (an int width, the
-    height following the family's aspect ratio, or ``[height, width]``; 16..640 pixels);
+    height following the family's aspect ratio, or ``[height, width]``; each side within the
+    family's ``image_side_range``: 16..640 pixels for Kandinsky, 32..640 for CURI);
     ``render_mode`` (None or "rgb_array": an episode grid); ``reveal_concept``.
 
     Vector users: one-step episodes waste every other step under Gymnasium's default NEXT_STEP
@@ -124,10 +124,11 @@ class ConceptEnv(gym.Env):
             shape = (int(image_size[0]), int(image_size[1]))
         else:
             raise TypeError(f"image_size must be an int width or [height, width], got {image_size!r}")
-        if not all(MIN_IMAGE_SIDE <= side <= MAX_IMAGE_SIDE for side in shape):
+        low, high = self.family.image_side_range
+        if not all(low <= side <= high for side in shape):
             raise ValueError(
                 f"image_size {image_size!r} gives {shape[0]}x{shape[1]} pixels; each side must lie in "
-                f"{MIN_IMAGE_SIDE}..{MAX_IMAGE_SIDE}"
+                f"{low}..{high} for the {self.family.name} family"
             )
         return shape
 

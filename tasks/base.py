@@ -53,6 +53,7 @@ class TaskFamily(abc.ABC):
     object_features: tuple[str, ...]
     max_objects: int
     image_shape: tuple[int, int]  # default (height, width) in pixels
+    image_side_range: tuple[int, int] = (16, 640)  # smallest and largest side the renderer draws
 
     @abc.abstractmethod
     def concept_ids(self, subset: str) -> tuple[str, ...]:

@@ -74,7 +74,7 @@ def test_bad_input():
         make_agent("pix2code", modality="image", env_id="Pix2Code-CURI-v0")
     with pytest.raises(ValueError, match="no DSL domain for env id 'Pix2Code-Bongard-v0'"):
         make_agent("pix2code", env_id="Pix2Code-Bongard-v0")
-    env = gym.make("Pix2Code-CURI-v0", modality="image", image_size=32)
+    env = gym.make("Pix2Code-CURI-v0", modality="image", image_size=48)
     obs, _ = env.reset(seed=0)
     with pytest.raises(ValueError, match="modality 'scene' or 'both'"):
         make_agent("pix2code", env_id="Pix2Code-CURI-v0").fit(obs)

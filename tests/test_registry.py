@@ -84,3 +84,9 @@ def test_subset_query_sizes():
 def test_unknown_id_names_alternatives():
     with pytest.raises(ValueError, match="unknown environment id 'Pix2Code-Bongard-v0'"):
         pix2code_env.env_spec("Pix2Code-Bongard-v0")
+
+
+def test_image_size_range_is_the_familys():
+    assert gym.make("Pix2Code-Kandinsky-v0", image_size=16).unwrapped.image_shape == (16, 16)
+    with pytest.raises(ValueError, match=r"gives 21x32 pixels; each side must lie in 32\.\.640 for the curi family"):
+        gym.make("Pix2Code-CURI-v0", image_size=32)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tasks.base import SceneEpisode, TaskFamily, shuffled_episode
-from tasks.curi import scenes
+from tasks.curi import render, scenes
 from tasks.curi.episodes import QUERY_NEGATIVES, QUERY_POSITIVES, EpisodeSampler, log_linear_weights
 from tasks.curi.evaluate import Objects, evaluate_concept
 from tasks.curi.pool import Pool, load_pool
@@ -69,6 +69,7 @@ class CuriFamily(TaskFamily):
     object_features = OBJECT_FEATURES
     max_objects = scenes.MAX_OBJECTS
     image_shape = (scenes.IMAGE_HEIGHT, scenes.IMAGE_WIDTH)
+    image_side_range = (render.MIN_SIZE, render.MAX_SIZE)
 
     def __init__(self, split: str = "iid", confounded: bool = False) -> None:
         if not isinstance(confounded, bool):
@@ -174,14 +175,10 @@ class CuriFamily(TaskFamily):
         return new_pos, new_neg
 
     def render(self, scene: scenes.CuriScene, height: int, width: int) -> np.ndarray:
-        from tasks.curi import render
-
         return render.render_scene(scene, height, width)
 
     def render_many(self, scenes_: Sequence[scenes.CuriScene], height: int, width: int) -> np.ndarray:
         """One batched call: the renderer amortises its set-up over an episode's 50 images."""
-        from tasks.curi import render
-
         return render.render_scenes(list(scenes_), height, width)
 
     def object_table(self, scene: scenes.CuriScene) -> np.ndarray:

@@ -415,4 +415,5 @@ def predict(result: SearchResult, scenes: Scenes, domain: Domain | None = None) 
     scores = np.zeros(table.n_scenes)
     for w, p in zip(weights, result.programs):
         scores += w * program_labels(p.program, domain, table)
+    scores = np.clip(scores, 0.0, 1.0)  # the weights sum to 1 only up to rounding
     return (scores > 0.5).astype(np.uint8), scores
