@@ -42,10 +42,11 @@ def n_queries(obs: Mapping[str, np.ndarray]) -> int:
     return int(next(iter(view.values())).shape[0])
 
 
-def observation_seed(obs: Mapping[str, np.ndarray], salt: int = 0) -> int:
-    """A seed derived from the support set, so stochastic agents are reproducible per episode."""
+def observation_seed(obs: Mapping[str, np.ndarray], salt: int = 0, keys: tuple[str, ...] = SUPPORT_KEYS) -> int:
+    """A seed derived from an observation's ``keys`` (default: the support set), so stochastic
+    agents are reproducible per episode."""
     digest = zlib.crc32(np.int64(salt).tobytes())
-    for key in SUPPORT_KEYS:
+    for key in keys:
         if key in obs:
             digest = zlib.crc32(np.ascontiguousarray(obs[key]).tobytes(), digest)
     return digest
@@ -56,6 +57,13 @@ class Classifier(abc.ABC):
 
     #: The classifier as program text, for program-synthesis agents (None for others).
     program: str | None = None
+    #: Set when the classifier could not do what it normally does and answers with a default
+    #: instead: what it answers and why. Harnesses record and count it.
+    fallback: str | None = None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """JSON-able facts about how this classifier was fitted (e.g. search statistics), recorded per episode."""
+        return {}
 
     @abc.abstractmethod
     def predict(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -31,6 +31,8 @@ class EpisodeRecord:
     score: float
     predictions: tuple[int, ...]
     program: str | None
+    fallback: str | None  # the classifier's own report when it answered with a default
+    diagnostics: dict[str, Any]
     seconds: float
 
 
@@ -77,7 +79,9 @@ def play_episode(env: gym.Env, agent: Agent, seed: int, options: dict[str, Any] 
         fingerprint=info["fingerprint"],
         score=float(step_info["score"]),
         predictions=tuple(int(p) for p in predictions),
-        program=getattr(classifier, "program", None),
+        program=classifier.program,
+        fallback=classifier.fallback,
+        diagnostics=classifier.diagnostics(),
         seconds=time.perf_counter() - start,
     )
 

@@ -27,46 +27,30 @@ import numpy as np
 from agents.base import Agent, Classifier, query_view, support_view
 from tasks.curi import scenes
 from tasks.curi.evaluate import SIZE_CODES, Objects
+from tasks.curi.family import decode_object_table
 from tasks.curi.pool import Pool, load_pool
 from tasks.curi.splits import check_split, split_indices
 
-_SLICES = {"shape": slice(0, 3), "color": slice(3, 11), "material": slice(11, 13), "size": slice(13, 15)}
-_FEATURES = 19
 
 
 def decode_objects(objects: np.ndarray, mask: np.ndarray) -> Objects:
-    """CURI schema rows (N, K, 19) with their slot mask (N, K) back to concept codes.
-
-    Pixel coordinates are recovered as round(v * 240) and round(v * 160): the float32 round
-    trip is exact to well under half a pixel, so the location bins match the scene's.
-    """
-    objects = np.asarray(objects, dtype=np.float64)
-    mask = np.asarray(mask).astype(bool)
-    if objects.ndim != 3 or objects.shape[-1] != _FEATURES or mask.shape != objects.shape[:2]:
-        raise ValueError(
-            f"expected object tables (N, K, {_FEATURES}) and a mask (N, K); got {objects.shape} and {mask.shape}"
-        )
-    n, k = mask.shape
-    order = np.argsort(~mask, axis=1, kind="stable")  # valid objects first, in their order
-    rows = np.take_along_axis(objects, order[:, :, None], axis=1)
-    valid = np.take_along_axis(mask, order, axis=1)
+    """CURI schema rows (N, K, 19) with their slot mask (N, K) back to concept codes, valid
+    objects first in their order, in CURI's 5 slots."""
+    codes = decode_object_table(objects, mask)
+    valid = np.asarray(mask).astype(bool)
+    n, k = valid.shape
     width = scenes.MAX_OBJECTS
-    if k > width:
-        if valid[:, width:].any():
-            raise ValueError(f"CURI scenes hold at most {width} objects")
-        rows, valid = rows[:, :width], valid[:, :width]
-    elif k < width:
-        rows = np.concatenate([rows, np.zeros((n, width - k, _FEATURES))], axis=1)
-        valid = np.concatenate([valid, np.zeros((n, width - k), dtype=bool)], axis=1)
-    codes = {name: rows[:, :, s].argmax(axis=2) for name, s in _SLICES.items()}
-    px = np.rint(rows[:, :, 15] * scenes.IMAGE_WIDTH).astype(np.int64)
-    py = np.rint(rows[:, :, 16] * scenes.IMAGE_HEIGHT).astype(np.int64)
-    size = np.asarray(SIZE_CODES)[codes["size"]]
-    planes = np.stack(
-        [codes["color"], codes["shape"], codes["material"], size, px // scenes.X_BIN_WIDTH, py // scenes.Y_BIN_HEIGHT]
-    )
-    planes = np.where(valid[None], planes, -1).astype(np.int8)
-    return Objects(np.ascontiguousarray(planes.transpose(0, 2, 1)), valid.sum(axis=1).astype(np.int8))
+    if valid.sum(axis=1).max(initial=0) > width:
+        raise ValueError(f"CURI scenes hold at most {width} objects")
+    order = np.argsort(~valid, axis=1, kind="stable")[:, :width]
+    size = np.where(codes["size"] >= 0, np.asarray(SIZE_CODES)[codes["size"]], -1)
+    bins_x = np.where(codes["px"] >= 0, codes["px"] // scenes.X_BIN_WIDTH, -1)
+    bins_y = np.where(codes["py"] >= 0, codes["py"] // scenes.Y_BIN_HEIGHT, -1)
+    planes = np.stack([codes["color"], codes["shape"], codes["material"], size, bins_x, bins_y])
+    planes = np.take_along_axis(planes, np.broadcast_to(order, (6, *order.shape)), axis=2)
+    if order.shape[1] < width:
+        planes = np.concatenate([planes, np.full((6, n, width - order.shape[1]), -1)], axis=2)
+    return Objects(np.ascontiguousarray(planes.transpose(0, 2, 1).astype(np.int8)), valid.sum(axis=1).astype(np.int8))
 
 
 def _tables(view: Mapping[str, Any], prefix: str) -> Objects:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import Agent, Classifier, n_queries, observation_seed, support_view
+from agents.base import Agent, Classifier, n_queries, observation_seed, query_view, support_view
 
 
 class ConstantClassifier(Classifier):
@@ -30,7 +30,8 @@ class RandomClassifier(Classifier):
         self.seed = seed
 
     def scores(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
-        rng = np.random.default_rng([self.seed, observation_seed(obs)])
+        queries = query_view(obs)
+        rng = np.random.default_rng([self.seed, observation_seed(queries, keys=tuple(queries))])
         return rng.random(n_queries(obs))
 
     def predict(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -7,7 +7,8 @@
 Agents play modality "scene" (ground-truth object tables). CURI: seeds 0..N-1 of each split's
 test subset; Kandinsky (RelKP): one episode (40 + 160 queries) for each of the 100 test concepts,
 seed = concept index, plus N/10 episodes of each classic pattern's test subset. Prints a table per
-family and, last, one ``<agent>.<env>=<mean>`` line per row.
+family (with the Pix2Code episodes that fell back — no exact fit — or hit the wall-clock cap) and,
+last, one ``<agent>.<env>=<mean>`` line per row.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ CHUNK = 25
 def run_chunk(agent: str, env_id: str, seeds: list[int], concepts: list[str] | None) -> tuple[str, str, list[tuple]]:
     result = evaluate_agent(agent, env_id, seeds=seeds, concepts=concepts,
                             env_kwargs={"subset": "test", "modality": "scene"})
-    return agent, env_id, [(r.seed, r.score, r.seconds, r.program is None) for r in result.records]
+    rows = [(r.seed, r.score, r.seconds, r.fallback is not None, bool(r.diagnostics.get("timed_out")))
+            for r in result.records]
+    return agent, env_id, rows
 
 
 def jobs(args: argparse.Namespace) -> list[tuple[str, str, list[int], list[str] | None]]:
@@ -82,7 +85,7 @@ def main() -> None:
     table.add_column("environment")
     for agent in agents:
         table.add_column(f"{agent} (mean [95% CI])", justify="right")
-    table.add_column("pix2code episodes / fallbacks / median s", justify="right")
+    table.add_column("pix2code episodes / fallbacks / time-capped / median s", justify="right")
     lines = []
     for env_id in env_ids:
         cells = []
@@ -95,7 +98,8 @@ def main() -> None:
             cells.append(f"{summary.mean:.3f} [{summary.low:.3f}, {summary.high:.3f}]")
             lines.append(f"{agent}.{env_id}={summary.mean:.4f}")
         rows = results.get(("pix2code", env_id), [])
-        extra = f"{len(rows)} / {sum(r[3] for r in rows)} / {np.median([r[2] for r in rows]):.2f}" if rows else "-"
+        extra = (f"{len(rows)} / {sum(r[3] for r in rows)} / {sum(r[4] for r in rows)} / "
+                 f"{np.median([r[2] for r in rows]):.2f}") if rows else "-"
         table.add_row(env_id, *cells, extra)
     console.print(table)
     for line in lines:

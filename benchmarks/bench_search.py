@@ -2,7 +2,6 @@
 
     python benchmarks/bench_search.py                    # throughput + 60 test episodes
     python benchmarks/bench_search.py --episodes 200
-    python benchmarks/bench_search.py --accuracy 200     # also: class-balanced accuracy per split
 
 Throughput counts distinct candidate programs evaluated per second:
 
@@ -13,10 +12,10 @@ Throughput counts distinct candidate programs evaluated per second:
 ``candidates_per_second`` is their total over the solves of the timed episodes divided by the
 solves' total time (so it includes every overhead of a solve); the table also shows each
 phase's own rate. Solve time is :func:`solve` from object tables to its result, with the
-default budget. Episodes come from the CURI family's test subset ("iid" unless
-``--split``). With ``--accuracy N`` the agent's prior is the unlabelled query scenes of 20
-training episodes per split (see ``reference_scenes`` in :func:`solve`). The last two lines
-are always ``candidates_per_second=<number>`` and ``median_solve_seconds=<number>``.
+default budget and the agent's layout prior, as the Pix2Code agent calls it. Episodes come
+from the CURI family's test subset ("iid" unless ``--split``). Accuracy per split through the
+agent and the environments is ``benchmarks/bench_accuracy.py``. The last two lines are always
+``candidates_per_second=<number>`` and ``median_solve_seconds=<number>``.
 """
 
 from __future__ import annotations
@@ -40,7 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tasks  # noqa: E402
 from agents.pix2code.dsl import CURI  # noqa: E402
+from agents.pix2code.layouts import load_layouts  # noqa: E402
 from agents.pix2code.search.solver import SearchBudget, default_grammar, predict, solve  # noqa: E402
+from pix2code_env.scoring import class_balanced_accuracy  # noqa: E402
 
 
 def tables(family, scenes) -> tuple[np.ndarray, np.ndarray]:
@@ -53,31 +54,18 @@ def tables(family, scenes) -> tuple[np.ndarray, np.ndarray]:
     return objects, mask
 
 
-def balanced_accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
-    predicted, truth = predicted.astype(bool), truth.astype(bool)
-    return 0.5 * (predicted[truth].mean() + (~predicted[~truth]).mean())
-
-
-def reference_prior(family, rng: np.random.Generator, episodes: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    scenes = []
-    for _ in range(episodes):
-        episode = family.sample_episode(rng, family.sample_concept(rng, "train"), "train")
-        scenes.extend(episode.query_scenes)
-    return tables(family, scenes)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=60, help="test episodes to time (default 60)")
     parser.add_argument("--split", default="iid", help="CURI split for the timed episodes (default iid)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--accuracy", type=int, default=0, metavar="N", help="also measure accuracy on N episodes per split")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     console = Console()
     budget = SearchBudget()
     grammar = default_grammar(CURI)
+    prior = load_layouts("curi")  # the agent's layout prior (agents/pix2code/layouts.py)
     family = tasks.make_family("curi", split=args.split)
     rng = np.random.default_rng(args.seed)
     family.sample_episode(rng, family.sample_concept(rng, "test"), "test")  # warm the family's caches
@@ -89,10 +77,10 @@ def main(argv: list[str] | None = None) -> None:
             episode = family.sample_episode(rng, family.sample_concept(rng, "test"), "test")
             support = tables(family, episode.support_scenes)
             started = time.perf_counter()
-            result = solve(CURI, support, episode.support_labels, grammar=grammar, budget=budget)
+            result = solve(CURI, support, episode.support_labels, grammar=grammar, budget=budget, reference_scenes=prior)
             seconds = time.perf_counter() - started
             predicted, _ = predict(result, tables(family, episode.query_scenes))
-            rows.append((seconds, result, balanced_accuracy(predicted, episode.query_labels)))
+            rows.append((seconds, result, class_balanced_accuracy(episode.query_labels, predicted)))
             bar.advance(task)
 
     times = np.array([r[0] for r in rows])
@@ -115,30 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     table.add_row("  assembly phase alone", f"{assembled / asm_s:,.0f} / s")
     table.add_row("solve time median / p90 / max (s)", f"{np.median(times):.3f} / {np.percentile(times, 90):.3f} / {times.max():.3f}")
     table.add_row("episodes stopped by the time cap", str(sum(r[1].timed_out for r in rows)))
-    table.add_row("class-balanced accuracy on the queries (no prior)", f"{np.mean([r[2] for r in rows]):.3f}")
+    table.add_row("class-balanced accuracy on the queries", f"{np.mean([r[2] for r in rows]):.3f}")
     console.print(table)
-
-    if args.accuracy:
-        acc = Table(title=f"Class-balanced accuracy, {args.accuracy} test episodes per split (prior: 20 training episodes' queries)")
-        for column in ("split", "CBA", "median s", "p90 s"):
-            acc.add_column(column, justify="left" if column == "split" else "right")
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-            for split in tasks.curi.SPLITS:
-                fam = tasks.make_family("curi", split=split)
-                split_rng = np.random.default_rng([args.seed, 1])
-                prior = reference_prior(fam, split_rng)
-                task = bar.add_task(split, total=args.accuracy)
-                scores, secs = [], []
-                for _ in range(args.accuracy):
-                    episode = fam.sample_episode(split_rng, fam.sample_concept(split_rng, "test"), "test")
-                    result = solve(CURI, tables(fam, episode.support_scenes), episode.support_labels, grammar=grammar,
-                                   budget=budget, reference_scenes=prior)  # fmt: skip
-                    predicted, _ = predict(result, tables(fam, episode.query_scenes))
-                    scores.append(balanced_accuracy(predicted, episode.query_labels))
-                    secs.append(result.seconds)
-                    bar.advance(task)
-                acc.add_row(split, f"{np.mean(scores):.3f}", f"{np.median(secs):.2f}", f"{np.percentile(secs, 90):.2f}")
-        console.print(acc)
 
     print(f"candidates_per_second={rate:.0f}")
     print(f"median_solve_seconds={np.median(times):.3f}")

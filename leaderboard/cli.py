@@ -18,6 +18,7 @@ from rich.table import Table
 import pix2code_env
 from agents.evaluate import Evaluation, evaluate_agent
 from agents.registry import available_agents, make_agent
+from pix2code_env.episode import Episode
 from pix2code_env.grid import episode_grid
 
 console = Console(width=shutil.get_terminal_size((160, 40)).columns)
@@ -62,19 +63,30 @@ def cmd_agents(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    kwargs = {"render_mode": "rgb_array", "reveal_concept": True, "subset": args.subset}
-    if args.image_size is not None:
-        kwargs["image_size"] = args.image_size
-    env = gym.make(args.env_id, **kwargs)
-    options = {"concept": args.concept} if args.concept else None
-    _, info = env.reset(seed=args.seed, options=options)
-    episode = env.unwrapped._episode
-    title = f"{args.env_id}  seed={args.seed}  concept: {info['concept']}"
-    picture = episode_grid(episode, title=title, max_queries=args.max_queries)
-    out = Path(args.out)
+def save_episode_grid(
+    env_id: str, seed: int, out: Path, *, subset: str, max_queries: int,
+    concept: str | None = None, image_size: int | None = None,
+) -> tuple[dict, Episode]:
+    """Draw the episode of (env id, subset, seed) as a PNG grid titled with its concept."""
+    kwargs = {"reveal_concept": True, "subset": subset}
+    if image_size is not None:
+        kwargs["image_size"] = image_size
+    env = gym.make(env_id, **kwargs)
+    _, info = env.reset(seed=seed, options={"concept": concept} if concept else None)
+    episode = env.unwrapped.episode
+    env.close()
+    title = f"{env_id}  seed={seed}  concept: {info['concept']}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(picture).save(out)
+    Image.fromarray(episode_grid(episode, title=title, max_queries=max_queries)).save(out)
+    return info, episode
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    info, episode = save_episode_grid(
+        args.env_id, args.seed, out, subset=args.subset, max_queries=args.max_queries,
+        concept=args.concept, image_size=args.image_size,
+    )
     table = Table(title=f"{args.env_id} (seed {args.seed})", show_header=False)
     for key in ("concept_id", "concept", "subset", "fingerprint"):
         table.add_row(key, escape(str(info[key])))
@@ -82,7 +94,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     table.add_row("query", f"{int(episode.query_labels.sum())} positives, {int((episode.query_labels == 0).sum())} negatives")
     table.add_row("picture", str(out))
     console.print(table)
-    env.close()
     return 0
 
 
@@ -143,12 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     console.print(f"[yellow]skipping agent {agent_name!r}: not installed[/yellow]")
                     continue
                 evaluations.append(_run(agent_name, env_id, episodes, args.seed, env_kwargs, progress))
-            env = gym.make(env_id, subset=subset, reveal_concept=True)
-            _, info = env.reset(seed=args.seed)
-            title = f"{env_id}  seed={args.seed}  concept: {info['concept']}"
-            picture = episode_grid(env.unwrapped._episode, title=title, max_queries=30)
-            Image.fromarray(picture).save(out / f"{env_id}.png")
-            env.close()
+            save_episode_grid(env_id, args.seed, out / f"{env_id}.png", subset=subset, max_queries=30)
     console.print(_results_table("pix2code-gym demo", evaluations))
     for evaluation in evaluations:
         if any(record.program for record in evaluation.records):

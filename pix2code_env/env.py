@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -10,7 +11,7 @@ from gymnasium import spaces
 
 from pix2code_env.episode import MODALITIES, Episode, build_episode
 from pix2code_env.grid import episode_grid
-from pix2code_env.scoring import class_balanced_accuracy
+from pix2code_env.scoring import as_labels, class_balanced_accuracy
 from tasks import make_family
 from tasks.base import SUPPORT_NEGATIVES, SUPPORT_POSITIVES, SceneEpisode, TaskFamily
 
@@ -163,6 +164,8 @@ class ConceptEnv(gym.Env):
     # ------------------------------------------------------------------ Gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(f"reset options must be a dict such as {{'concept': id}}, got {options!r}")
         options = dict(options or {})
         unknown = sorted(set(options) - set(RESET_OPTIONS))
         if unknown:
@@ -194,10 +197,10 @@ class ConceptEnv(gym.Env):
             raise RuntimeError("the episode is over; call env.reset() before stepping again")
         episode = self._episode
         if self.query_mode == "batch":
-            self._answers = self._validate_batch_action(action)
+            self._answers = as_labels(action, "action", episode.n_query).astype(np.int8)
             self._cursor = episode.n_query
-            reward = class_balanced_accuracy(episode.query_labels, self._answers)
             info = self._final_info()
+            reward = info["score"]
         else:
             answer = self._validate_sequential_action(action)
             index = self._cursor
@@ -212,6 +215,11 @@ class ConceptEnv(gym.Env):
         self._done = self._cursor == episode.n_query
         return self._observation(), float(reward), self._done, False, info
 
+    @property
+    def episode(self) -> Episode | None:
+        """The current episode as arrays (labels included): for harnesses and tools, never for agents."""
+        return self._episode
+
     def render(self) -> np.ndarray | None:
         if self.render_mode is None or self._episode is None:
             return None
@@ -219,7 +227,7 @@ class ConceptEnv(gym.Env):
         if episode.support_images is None:
             episode = build_episode(
                 self.family, self._scenes, self.subset, modality="image",
-                image_shape=self.family.image_shape, identity={},
+                image_shape=self.image_shape, identity={},
             )
         answers = self._answers if self._done else None
         return episode_grid(episode, predictions=answers)
@@ -267,18 +275,6 @@ class ConceptEnv(gym.Env):
         info["correct"] = self._answers == episode.query_labels
         info["score"] = class_balanced_accuracy(episode.query_labels, self._answers)
         return info
-
-    def _validate_batch_action(self, action: Any) -> np.ndarray:
-        array = np.asarray(action)
-        expected = (self._episode.n_query,)
-        if array.shape != expected:
-            raise ValueError(f"action has shape {array.shape}; expected {expected} (one 0/1 label per query)")
-        if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
-            raise TypeError(f"action has dtype {array.dtype}; expected an integer or bool array of 0/1 labels")
-        bad = array[(array != 0) & (array != 1)]
-        if bad.size:
-            raise ValueError(f"action holds {bad[0].item()!r}; expected only 0 and 1 labels")
-        return array.astype(np.int8)
 
     def _validate_sequential_action(self, action: Any) -> int:
         array = np.asarray(action)

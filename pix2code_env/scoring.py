@@ -12,15 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _as_binary(name: str, values: object) -> np.ndarray:
+def as_labels(values: object, name: str = "labels", length: int | None = None) -> np.ndarray:
+    """Check that ``values`` is a 1-D integer or bool array of 0/1 labels (of ``length``, if
+    given) and return it as bool; the error names the bad shape, dtype or value."""
     array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of 0/1 labels, got shape {array.shape}")
+    if array.ndim != 1 or (length is not None and array.shape != (length,)):
+        expected = f"({length},): one 0/1 label per query" if length is not None else "a 1-D array of 0/1 labels"
+        raise ValueError(f"{name} has shape {array.shape}; expected {expected}")
     if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must hold integer or bool labels, got dtype {array.dtype}")
+        raise TypeError(f"{name} has dtype {array.dtype}; expected integer or bool 0/1 labels")
     bad = array[(array != 0) & (array != 1)]
     if bad.size:
-        raise ValueError(f"{name} must hold only 0 and 1, got {bad[0].item()!r}")
+        raise ValueError(f"{name} holds {bad[0].item()!r}; expected only 0 and 1 labels")
     return array.astype(bool)
 
 
@@ -29,8 +32,8 @@ def class_balanced_accuracy(labels: object, predictions: object) -> float:
 
     When one class is absent from ``labels`` the score is the accuracy on the class present.
     """
-    truth = _as_binary("labels", labels)
-    guess = _as_binary("predictions", predictions)
+    truth = as_labels(labels, "labels")
+    guess = as_labels(predictions, "predictions")
     if truth.shape != guess.shape:
         raise ValueError(f"labels have shape {truth.shape} but predictions have shape {guess.shape}")
     if truth.size == 0:

@@ -24,7 +24,11 @@ def make_family(name: str, **options: object) -> TaskFamily:
     """Build the family ``name`` with its options; equal arguments return the same instance."""
     if name not in FAMILIES:
         raise ValueError(f"unknown task family {name!r}; expected one of {sorted(FAMILIES)}")
-    return _cached_family(name, json.dumps(options, sort_keys=True))
+    try:
+        key = json.dumps(options, sort_keys=True)
+    except TypeError as error:
+        raise TypeError(f"family options must be JSON values (they are part of the env's identity): {error}") from None
+    return _cached_family(name, key)
 
 
 @functools.lru_cache(maxsize=None)

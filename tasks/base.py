@@ -107,10 +107,14 @@ class TaskFamily(abc.ABC):
 
     def check_concept(self, concept_id: str, subset: str) -> str:
         ids = self.concept_ids(self.check_subset(subset))
+        if not isinstance(concept_id, str):
+            raise TypeError(f"a concept id is a string, got {concept_id!r}")
         if concept_id not in set(ids):
+            elsewhere = [other for other in self.subsets if other != subset and concept_id in set(self.concept_ids(other))]
+            where = f"subset {subset!r}" + (f" (it belongs to subset(s) {elsewhere})" if elsewhere else "")
             raise ValueError(
-                f"unknown concept {concept_id!r} for the {self.name} family, subset {subset!r}; "
-                f"expected one of its {len(ids)} concept ids (e.g. {list(ids[:3])})"
+                f"unknown concept {concept_id!r} for the {self.name} family, {where}; "
+                f"expected one of the subset's {len(ids)} concept ids (e.g. {list(ids[:3])})"
             )
         return concept_id
 

@@ -98,3 +98,8 @@ def test_evaluate_agent_records_programs_and_scores():
 
 def test_agents_package_exports():
     assert agents.make_agent is make_agent
+
+
+def test_random_agent_varies_across_sequential_queries():
+    result = evaluate_agent("random", TOY_ID, episodes=3, env_kwargs={"query_mode": "sequential"})
+    assert all(0 < sum(r.predictions) < len(r.predictions) for r in result.records)

@@ -55,7 +55,8 @@ def test_curi_decoding_recovers_pixels_and_bins():
 
 
 def test_domains_by_env_id_and_bad_tables():
-    assert domain_for_env_id("Pix2Code-CURI-iid-v0") is CURI
+    assert domain_for_env_id("Pix2Code-CURI-Counting-v0") is CURI
+    assert domain_for_env_id("Pix2Code-CURIHans-v0") is CURI
     assert domain_for_env_id("Pix2Code-Kandinsky-v0") is KANDINSKY
     with pytest.raises(ValueError, match="no DSL domain for env id 'CartPole-v1'"):
         domain_for_env_id("CartPole-v1")

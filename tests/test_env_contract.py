@@ -130,10 +130,10 @@ def test_step_after_episode_end():
 @pytest.mark.parametrize(
     "action, error, message",
     [
-        (np.zeros(24, dtype=np.int8), ValueError, r"shape \(24,\); expected \(25,\)"),
+        (np.zeros(24, dtype=np.int8), ValueError, r"action has shape \(24,\); expected \(25,\): one 0/1 label per query"),
         (np.zeros((25, 1), dtype=np.int8), ValueError, r"shape \(25, 1\)"),
         (np.zeros(25, dtype=np.float32), TypeError, "dtype float32"),
-        (np.full(25, 2, dtype=np.int8), ValueError, "holds 2; expected only 0 and 1"),
+        (np.full(25, 2, dtype=np.int8), ValueError, "action holds 2; expected only 0 and 1"),
     ],
 )
 def test_bad_batch_actions(action, error, message):

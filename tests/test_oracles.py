@@ -8,6 +8,7 @@ import pytest
 from agents.base import SequentialPlayer
 from agents.oracles import StrongOracle, WeakOracle, decode_objects
 from agents.registry import make_agent
+from pix2code_env.scoring import class_balanced_accuracy
 from tasks import make_family
 from tasks.curi.evaluate import Objects
 
@@ -33,11 +34,6 @@ def observation(fam, episode) -> dict[str, np.ndarray]:
         "query_objects": qo,
         "query_object_mask": qm,
     }
-
-
-def balanced_accuracy(pred: np.ndarray, labels: np.ndarray) -> float:
-    y, p = labels.astype(bool), pred.astype(bool)
-    return 0.5 * (p[y].mean() + (~p[~y]).mean())
 
 
 def episodes(split: str, n: int):
@@ -83,8 +79,8 @@ def test_oracle_accuracy(split: str, strong_floor: float, weak_range: tuple[floa
         assert s_clf.predict(obs).dtype == np.int8 and s_clf.predict(obs).shape == (25,)
         scores = s_clf.scores(obs)
         assert ((scores >= 0) & (scores <= 1)).all()
-        s_acc.append(balanced_accuracy(s_clf.predict(obs), ep.query_labels))
-        w_acc.append(balanced_accuracy(w_clf.predict(obs), ep.query_labels))
+        s_acc.append(class_balanced_accuracy(ep.query_labels, s_clf.predict(obs)))
+        w_acc.append(class_balanced_accuracy(ep.query_labels, w_clf.predict(obs)))
     assert np.mean(s_acc) >= strong_floor  # measured 0.99 on 200 episodes
     assert weak_range[0] <= np.mean(w_acc) <= weak_range[1]  # measured 0.99 (iid), 0.66 (color)
 
@@ -135,5 +131,5 @@ def test_oracles_need_object_tables() -> None:
     del obs["query_objects"]
     with pytest.raises(ValueError, match="'query_objects'"):
         clf.predict(obs)
-    with pytest.raises(ValueError, match=r"expected object tables \(N, K, 19\)"):
+    with pytest.raises(ValueError, match=r"expected CURI object tables \(N, K, 19\)"):
         decode_objects(np.zeros((2, 5, 7)), np.zeros((2, 5), bool))

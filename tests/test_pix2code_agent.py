@@ -9,6 +9,7 @@ from agents import make_agent
 from agents.evaluate import evaluate_agent
 from agents.pix2code import Pix2CodeAgent
 from agents.pix2code.dsl import domain_for_env_id, parse, typecheck
+from agents.pix2code.layouts import SOURCES, collect, load_layouts
 
 
 def test_registered_and_program_is_typed_text():
@@ -24,6 +25,17 @@ def test_registered_and_program_is_typed_text():
     assert labels.shape == (25,) and labels.dtype == np.int8
     scores = classifier.scores(obs)
     assert scores.shape == (25,) and ((scores >= 0) & (scores <= 1)).all()
+    diagnostics = classifier.diagnostics()
+    assert diagnostics["exact"] and diagnostics["support_errors"] == 0 and diagnostics["candidates"] > 0
+    assert set(diagnostics) >= {"timed_out", "search_seconds", "stop_reason"}
+
+
+def test_layout_prior_regenerates():
+    objects, mask = load_layouts("curi")
+    fresh_objects, fresh_mask = collect(SOURCES["curi"])
+    np.testing.assert_array_equal(objects, fresh_objects)
+    np.testing.assert_array_equal(mask, fresh_mask)
+    assert not objects.flags.writeable and load_layouts("kandinsky") is None
 
 
 def test_accuracy_floor_curi():

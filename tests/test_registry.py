@@ -90,3 +90,21 @@ def test_image_size_range_is_the_familys():
     assert gym.make("Pix2Code-Kandinsky-v0", image_size=16).unwrapped.image_shape == (16, 16)
     with pytest.raises(ValueError, match=r"gives 21x32 pixels; each side must lie in 32\.\.640 for the curi family"):
         gym.make("Pix2Code-CURI-v0", image_size=32)
+
+
+def test_bad_family_options_and_concepts_are_named():
+    from tasks import make_family
+
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['colour'\] for the curi family; expected \['split', 'confounded'\]"):
+        make_family("curi", colour="red")
+    with pytest.raises(TypeError, match="family options must be JSON values"):
+        make_family("curi", split=object())
+    env = gym.make("Pix2Code-CURI-BindingColor-v0", modality="scene")
+    family = env.unwrapped.family
+    test_only = next(c for c in family.concept_ids("test") if c not in set(family.concept_ids("train")))
+    with pytest.raises(ValueError, match=rf"unknown concept '{test_only}' .* subset 'train' \(it belongs to subset\(s\) \['val', 'test'\]\)"):
+        env.reset(seed=0, options={"concept": test_only})
+    with pytest.raises(TypeError, match=r"a concept id is a string, got \['x'\]"):
+        env.reset(seed=0, options={"concept": ["x"]})
+    with pytest.raises(TypeError, match="reset options must be a dict"):
+        env.reset(seed=0, options=["concept"])

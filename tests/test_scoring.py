@@ -20,8 +20,8 @@ def test_balanced_accuracy_values():
     "labels, predictions, message",
     [
         ([1, 0], [1], r"shape \(2,\) but predictions have shape \(1,\)"),
-        ([1, 2], [1, 0], "labels must hold only 0 and 1, got 2"),
-        ([1, 0], [0.5, 1.0], "predictions must hold integer or bool labels"),
+        ([1, 2], [1, 0], "labels holds 2; expected only 0 and 1"),
+        ([1, 0], [0.5, 1.0], "predictions has dtype float64; expected integer or bool"),
         ([[1]], [[1]], "1-D array"),
         ([], [], "at least one label"),
     ],

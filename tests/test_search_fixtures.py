@@ -57,8 +57,3 @@ def curi_task(rng: np.random.Generator, program: str, n_support_neg: int = 20, n
     support = np.concatenate([p[:5], q[:n_support_neg]])
     query = np.concatenate([p[5:], q[n_support_neg:]])
     return (objects[support], mask[support]), truth[support], (objects[query], mask[query]), truth[query]
-
-
-def balanced_accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
-    predicted, truth = np.asarray(predicted).astype(bool), np.asarray(truth).astype(bool)
-    return 0.5 * (predicted[truth].mean() + (~predicted[~truth]).mean())

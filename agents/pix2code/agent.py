@@ -4,8 +4,8 @@
 synthesiser (:func:`agents.pix2code.search.solve`) and returns a classifier that runs the
 top programs on the queries, voting by posterior weight. ``classifier.program`` is the MAP
 program's text. When no program reproduces the support labels within the budget, the
-classifier says so (``classifier.fallback``) and answers with the best near fit if there is
-one, else with the support's majority class ("negative").
+classifier says so (``classifier.fallback``) and answers with the best near fit when it beats
+the support's majority class, else with the majority class ("negative").
 
 The agent reads object tables (``modality="scene"`` or ``"both"``); reading pixels needs the
 perception module, which lands with the perception issue.
@@ -13,60 +13,47 @@ perception module, which lands with the perception issue.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 from agents.base import Agent, Classifier, query_view, support_view
 from agents.pix2code.dsl.domains import DOMAINS, Domain, domain_for_env_id
+from agents.pix2code.layouts import load_layouts
 from agents.pix2code.search import SearchBudget, SearchResult, SolverOptions, predict, solve
 
 MODALITIES = ("scene",)
-#: Unlabelled query scenes of this many training episodes form the layout prior (see ``solve``):
-#: CURI's scene layouts do not depend on the concept, Kandinsky's object counts do, so only CURI uses one.
-REFERENCE_EPISODES = {"curi": 20, "kandinsky": 0}
-
-
-@functools.lru_cache(maxsize=8)
-def reference_scenes(env_id: str, episodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Object tables of the queries of ``episodes`` seeded training episodes of ``env_id``.
-
-    Only unlabelled scenes of the training subset are read: the prior an agent may build
-    from its training data. Seeds 0.. are fixed, so the prior is the same in every process.
-    """
-    import pix2code_env  # noqa: F401  (registers the ids)
-
-    env = gym.make(env_id, subset="train", modality="scene")
-    objects, masks = [], []
-    for seed in range(episodes):
-        obs, _ = env.reset(seed=seed)
-        objects.append(obs["query_objects"])
-        masks.append(obs["query_object_mask"])
-    env.close()
-    return np.concatenate(objects), np.concatenate(masks)
 
 
 class Pix2CodeClassifier(Classifier):
-    """Runs the synthesiser's top programs on query object tables."""
+    """Runs the synthesiser's top programs on query object tables.
 
-    def __init__(self, result: SearchResult, domain: Domain) -> None:
+    With no exact fit it uses the best near fit only when that fit gets fewer support labels
+    wrong than the support set's majority class would; otherwise it answers the majority class.
+    """
+
+    def __init__(self, result: SearchResult, domain: Domain, support_labels: np.ndarray) -> None:
         self.result = result
         self.domain = domain
         self.program = result.program
+        positives = int(np.sum(support_labels))
+        self.majority = int(2 * positives >= len(support_labels))
+        majority_errors = positives if self.majority == 0 else len(support_labels) - positives
+        label = "positive" if self.majority else "negative"
+        self.use_programs = bool(result.programs) and (result.exact or result.best.errors < majority_errors)
         if not result.programs:
-            self.fallback: str | None = (
-                "no program fits the support set within the search budget; answering the majority class (negative)"
+            self.fallback = (
+                f"no program fits the support set within the search budget; answering {label} "
+                "(the support set's majority class)"
+            )
+        elif not result.exact and not self.use_programs:
+            self.fallback = (
+                f"the best near fit gets {result.best.errors} support labels wrong, no better than the "
+                f"majority class; answering {label}"
             )
         elif not result.exact:
-            self.fallback = (
-                f"no program fits every support label within the search budget; using the best near fit "
-                f"({result.programs[0].errors} support label(s) wrong)"
-            )
-        else:
-            self.fallback = None
+            self.fallback = f"no exact fit within the search budget; using the best near fit ({result.best.errors} support label(s) wrong)"
 
     def _tables(self, obs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         view = query_view(obs)
@@ -77,22 +64,35 @@ class Pix2CodeClassifier(Classifier):
             )
         return view["query_objects"], view["query_object_mask"]
 
-    def predict(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
-        labels, _ = predict(self.result, self._tables(obs), self.domain)
-        return labels.astype(np.int8)
-
     def scores(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
-        return predict(self.result, self._tables(obs), self.domain)[1]
+        objects, mask = self._tables(obs)
+        if not self.use_programs:
+            return np.full(len(objects), float(self.majority))
+        return predict(self.result, (objects, mask), self.domain)[1]
+
+    def predict(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
+        return (self.scores(obs) > 0.5).astype(np.int8)
+
+    def diagnostics(self) -> dict[str, Any]:
+        best = self.result.best
+        return {
+            "exact": self.result.exact,
+            "support_errors": None if best is None else best.errors,
+            "candidates": self.result.candidates_evaluated,
+            "search_seconds": round(self.result.seconds, 4),
+            "timed_out": self.result.timed_out,
+            "stop_reason": self.result.stop_reason,
+        }
 
 
 class Pix2CodeAgent(Agent):
     """Few-shot concepts as λ-calculus programs, found by guided enumeration (registered as ``pix2code``).
 
-    Options: ``modality`` ("scene": object tables), ``seconds`` (wall-clock safety cap per task),
+    Options: ``modality`` ("scene": object tables), ``seconds`` (wall-clock safety cap per task;
+    a run cut by it depends on the machine and says so in ``diagnostics()["timed_out"]``),
     ``enumerated`` / ``assembled`` (the candidate budget: a run that stops on it is
     reproducible), ``top_k`` (programs that vote), ``seed`` (the synthetic scene pools) and
-    ``reference_episodes`` (training episodes whose unlabelled queries form the layout prior;
-    default per family).
+    ``layout_prior`` (use the domain's shipped layout prior, :mod:`agents.pix2code.layouts`).
     """
 
     name = "pix2code"
@@ -106,7 +106,7 @@ class Pix2CodeAgent(Agent):
         assembled: int = SearchBudget.assembled,
         top_k: int = SolverOptions.top_k,
         seed: int = 0,
-        reference_episodes: int | None = None,
+        layout_prior: bool = True,
         **options: Any,
     ) -> None:
         super().__init__(env_id, **options)
@@ -119,7 +119,7 @@ class Pix2CodeAgent(Agent):
         self.domain = domain_for_env_id(env_id) if env_id is not None else None
         self.budget = SearchBudget(seconds=seconds, enumerated=enumerated, assembled=assembled)
         self.options = SolverOptions(seed=seed, top_k=top_k)
-        self.reference_episodes = reference_episodes
+        self.layout_prior = layout_prior
 
     def _domain(self, obs: Mapping[str, np.ndarray]) -> Domain:
         """The env id's domain, or the one whose object schema has the observation's width."""
@@ -130,14 +130,6 @@ class Pix2CodeAgent(Agent):
         if len(matches) != 1:
             raise ValueError(f"cannot tell the DSL domain from {width} object features; pass env_id")
         return matches[0]
-
-    def _reference(self, domain: Domain) -> tuple[np.ndarray, np.ndarray] | None:
-        episodes = self.reference_episodes
-        if episodes is None:
-            episodes = REFERENCE_EPISODES.get(domain.name, 0)
-        if episodes == 0 or self.env_id is None:
-            return None
-        return reference_scenes(self.env_id, episodes)
 
     def fit(self, obs: Mapping[str, np.ndarray]) -> Pix2CodeClassifier:
         support = support_view(obs)
@@ -153,6 +145,6 @@ class Pix2CodeAgent(Agent):
             support["support_labels"],
             budget=self.budget,
             options=self.options,
-            reference_scenes=self._reference(domain),
+            reference_scenes=load_layouts(domain.name) if self.layout_prior else None,
         )
-        return Pix2CodeClassifier(result, domain)
+        return Pix2CodeClassifier(result, domain, np.asarray(support["support_labels"]))

@@ -200,10 +200,6 @@ def bool_tokens(node: Bool) -> list[str]:
     return [*bool_tokens(node.left), *bool_tokens(node.right), op]
 
 
-def body_text(node: Bool) -> str:
-    return " ".join(bool_tokens(node))
-
-
 def to_text(concept: Concept) -> str:
     """Print a concept in CURI's released postfix form."""
     tail = ["lambda", "S."] + ([concept.quantifier] if concept.quantifier else [])

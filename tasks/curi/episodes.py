@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tasks.base import SUPPORT_NEGATIVES, SUPPORT_POSITIVES
 from tasks.curi import scenes
 from tasks.curi.evaluate import Objects, evaluate_concept
 from tasks.curi.pool import BANK_BLOCK, BANK_SEED, RARE_COUNT, Pool, block_fingerprints, generate_bank, load_pool
 
-SUPPORT_POSITIVES, SUPPORT_NEGATIVES = 5, 20
-QUERY_POSITIVES, QUERY_NEGATIVES = 5, 20
+QUERY_POSITIVES, QUERY_NEGATIVES = 5, 20  # curi.md §5: the query set has the support set's sizes
 DRAW_BUDGET = 1 << 16  # bank draws spent on hard negatives before one exact pass
 _FIRST_DRAWS = 512  # hard-negative draws in the first round; each further round doubles
 

@@ -38,6 +38,9 @@ OBJECT_FEATURES = (
 )
 
 
+OPTIONS = ("split", "confounded")
+
+
 def object_table(scene: scenes.CuriScene) -> np.ndarray:
     """CURI's 19-d schema rows (curi.md §2.6), one per object, float32."""
     rows = np.zeros((len(scene.objects), len(OBJECT_FEATURES)), dtype=np.float32)
@@ -53,6 +56,33 @@ def object_table(scene: scenes.CuriScene) -> np.ndarray:
         rows[k, 17] = obj.depth / scenes.DEPTH_NORM
         rows[k, 18] = obj.rotation / 360.0
     return rows
+
+
+_BLOCKS = (("shape", scenes.SHAPES), ("color", scenes.COLORS), ("material", scenes.MATERIALS), ("size", scenes.SIZES))
+
+
+def decode_object_table(objects: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """The inverse of :func:`object_table` on padded ``(N, K, 19)`` tables with ``(N, K)`` masks.
+
+    Returns int64 ``(N, K)`` arrays: ``shape``, ``color``, ``material``, ``size`` (indices into
+    the ``scenes`` tuples) and the pixel centre ``px``, ``py``; -1 where the mask is off. Pixels
+    are recovered as round(v * 240) / round(v * 160): float32 keeps them exact to well under half
+    a pixel, so location bins computed from them match the scene's.
+    """
+    objects = np.asarray(objects, dtype=np.float64)
+    mask = np.asarray(mask).astype(bool)
+    if objects.ndim != 3 or objects.shape[-1] != len(OBJECT_FEATURES) or mask.shape != objects.shape[:2]:
+        raise ValueError(
+            f"expected CURI object tables (N, K, {len(OBJECT_FEATURES)}) and a mask (N, K); "
+            f"got {objects.shape} and {mask.shape}"
+        )
+    codes, start = {}, 0
+    for name, values in _BLOCKS:
+        codes[name] = objects[..., start : start + len(values)].argmax(axis=-1)
+        start += len(values)
+    codes["px"] = np.rint(objects[..., start] * scenes.IMAGE_WIDTH).astype(np.int64)
+    codes["py"] = np.rint(objects[..., start + 1] * scenes.IMAGE_HEIGHT).astype(np.int64)
+    return {name: np.where(mask, code, -1) for name, code in codes.items()}
 
 
 def mentions_color(text: str) -> bool:
@@ -71,7 +101,9 @@ class CuriFamily(TaskFamily):
     image_shape = (scenes.IMAGE_HEIGHT, scenes.IMAGE_WIDTH)
     image_side_range = (render.MIN_SIZE, render.MAX_SIZE)
 
-    def __init__(self, split: str = "iid", confounded: bool = False) -> None:
+    def __init__(self, split: str = "iid", confounded: bool = False, **unknown: object) -> None:
+        if unknown:
+            raise ValueError(f"unknown option(s) {sorted(unknown)} for the curi family; expected {list(OPTIONS)}")
         if not isinstance(confounded, bool):
             raise TypeError(f"confounded must be a bool, got {confounded!r}")
         self.split = check_split(split)

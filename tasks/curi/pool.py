@@ -31,13 +31,15 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from tasks.curi import grammar, scenes
+from tasks.curi.concepts import token_length
 from tasks.curi.evaluate import Compiled, Objects
 
 POOL_VERSION = 0
@@ -111,8 +113,17 @@ class Pool:
     bank_size: int
     bank_block: int
     bank_fingerprints: tuple[str, ...]
-    splits: dict[str, str]  # split name -> one code per concept (see tasks.curi.splits)
-    extensions: dict[int, np.ndarray]  # denotation class -> sorted bank indices, for rare classes
+    splits: Mapping[str, str]  # split name -> one code per concept (see tasks.curi.splits)
+    extensions: Mapping[int, np.ndarray]  # denotation class -> sorted bank indices, for rare classes
+
+    def __post_init__(self) -> None:
+        """Freeze the arrays and tables: one pool is shared by every family and oracle of a process."""
+        for name in ("log_prior", "count", "denotation", "sample_prob"):
+            getattr(self, name).setflags(write=False)
+        for array in self.extensions.values():
+            array.setflags(write=False)
+        object.__setattr__(self, "splits", MappingProxyType(dict(self.splits)))
+        object.__setattr__(self, "extensions", MappingProxyType(dict(self.extensions)))
 
     def __len__(self) -> int:
         return len(self.concepts)
@@ -123,7 +134,7 @@ class Pool:
 
     @functools.cached_property
     def lengths(self) -> np.ndarray:
-        return np.array([len(c.split(" ")) for c in self.concepts], dtype=np.int64)
+        return np.array([token_length(c) for c in self.concepts], dtype=np.int64)
 
     @functools.cached_property
     def compiled(self) -> Compiled:
@@ -273,7 +284,7 @@ def write_pool(pool: Pool, path: Path = POOL_FILE) -> None:
         "count": [int(v) for v in pool.count],
         "denotation": [int(v) for v in pool.denotation],
         "sample_prob": [float(f"{v:.6e}") for v in pool.sample_prob],
-        "splits": pool.splits,
+        "splits": dict(pool.splits),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=0, separators=(",", ":"))

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tasks.curi.concepts import token_length
+
 if TYPE_CHECKING:
     from tasks.curi.pool import Pool
 
@@ -95,7 +97,7 @@ def _rule(split: str, text: str) -> str:
         held_out = needed in text and any(a in tokens and b in tokens for a, b in pairs)
         return "e" if held_out else "t"
     if split == "length_threshold_10":
-        return "t" if len(text.split(" ")) < LENGTH_THRESHOLD else "e"
+        return "t" if token_length(text) < LENGTH_THRESHOLD else "e"
     raise ValueError(f"split {split!r} is not rule-based: it needs the concepts' denotations")
 
 

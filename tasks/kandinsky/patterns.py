@@ -300,11 +300,16 @@ def _closeby_negative(rng: np.random.Generator) -> KandinskyScene:
     )
 
 
-def _red_triangle_rule(scene: KandinskyScene) -> bool:
+def _red_triangle_near_partner(scene: KandinskyScene, distance: float) -> bool:
+    """Whether a red triangle lies within ``distance`` of an object that is neither red nor a triangle."""
     return any(
-        (_is_red_triangle(a) and _is_neither(b) or _is_red_triangle(b) and _is_neither(a)) and d < CLOSEBY_DISTANCE
+        (_is_red_triangle(a) and _is_neither(b) or _is_red_triangle(b) and _is_neither(a)) and d < distance
         for a, b, d in _pairwise_distances(scene)
     )
+
+
+def _red_triangle_rule(scene: KandinskyScene) -> bool:
+    return _red_triangle_near_partner(scene, CLOSEBY_DISTANCE)
 
 
 def _red_triangle_positive(rng: np.random.Generator) -> KandinskyScene:
@@ -317,14 +322,10 @@ def _red_triangle_negative(rng: np.random.Generator) -> KandinskyScene:
     def make(r: np.random.Generator) -> KandinskyScene:
         return _figure(r, [(TRIANGLE, RED)] + _random_attributes(r, 5), NSFR_FIXED_SIZE)
 
-    def clear(scene: KandinskyScene) -> bool:
-        return not any(
-            (_is_red_triangle(a) and _is_neither(b) or _is_red_triangle(b) and _is_neither(a))
-            and d < RED_TRIANGLE_CLEARANCE
-            for a, b, d in _pairwise_distances(scene)
-        )
-
-    return _until(rng, "red-triangle", "figure with a lonely red triangle", make, clear)
+    return _until(
+        rng, "red-triangle", "figure with a lonely red triangle", make,
+        lambda scene: not _red_triangle_near_partner(scene, RED_TRIANGLE_CLEARANCE),
+    )
 
 
 def _online_pair_rule(scene: KandinskyScene) -> bool:

@@ -18,6 +18,9 @@ from agents.pix2code.dsl.primitives import BASE_NAMES, CATEGORIES, SPECS, SceneO
 from agents.pix2code.dsl.terms import Primitive
 from agents.pix2code.dsl.types import BOOL, INT, LIST_OBJ, OBJ, TCon, Type, arrow, list_of
 from agents.pix2code.dsl.vector import SceneTable
+from tasks.curi import scenes as curi_scenes
+from tasks.curi.family import decode_object_table
+from tasks.kandinsky import universe as kandinsky_universe
 
 Scene = tuple[SceneObject, ...]
 
@@ -110,25 +113,29 @@ def _one_hot_codes(block: np.ndarray, category: str, names: Sequence[str]) -> np
 # ---------------------------------------------------------------------------------------------
 # CURI: 19 features = shape(3) colour(8) material(2) size(2) px/240 py/160 depth/16 rotation/360
 
-CURI_SHAPES = ("cube", "sphere", "cylinder")
-CURI_COLORS = ("gray", "red", "blue", "green", "brown", "purple", "cyan", "yellow")
-CURI_MATERIALS = ("rubber", "metal")
-CURI_SIZES = ("large", "small")
+CURI_SHAPES, CURI_COLORS = curi_scenes.SHAPES, curi_scenes.COLORS
+CURI_MATERIALS, CURI_SIZES = curi_scenes.MATERIALS, curi_scenes.SIZES
 
 
 def decode_curi(objects: np.ndarray, mask: np.ndarray) -> SceneTable:
-    # Recover integer pixels before binning: v·240 is not exact in float32.
-    px = np.rint(objects[..., 15] * 240.0).astype(np.int64)
-    py = np.rint(objects[..., 16] * 160.0).astype(np.int64)
+    codes = decode_object_table(objects, mask)  # the family's own inverse of its object table
+
+    def category(name: str, values: Sequence[str]) -> tuple[str, np.ndarray]:
+        lookup = np.array([CATEGORIES[name].index(v) for v in values], dtype=np.int64)
+        return name, lookup[np.maximum(codes[name], 0)]
+
     return SceneTable(
         mask,
         {
-            "shape": ("shape", _one_hot_codes(objects[..., 0:3], "shape", CURI_SHAPES)),
-            "color": ("color", _one_hot_codes(objects[..., 3:11], "color", CURI_COLORS)),
-            "material": ("material", _one_hot_codes(objects[..., 11:13], "material", CURI_MATERIALS)),
-            "size": ("size", _one_hot_codes(objects[..., 13:15], "size", CURI_SIZES)),
+            "shape": category("shape", CURI_SHAPES),
+            "color": category("color", CURI_COLORS),
+            "material": category("material", CURI_MATERIALS),
+            "size": category("size", CURI_SIZES),
         },
-        {"xbin": np.floor_divide(px, 30), "ybin": np.floor_divide(py, 20)},
+        {
+            "xbin": np.floor_divide(codes["px"], curi_scenes.X_BIN_WIDTH),
+            "ybin": np.floor_divide(codes["py"], curi_scenes.Y_BIN_HEIGHT),
+        },
         {"x": objects[..., 15], "y": objects[..., 16]},
     )
 
@@ -136,9 +143,8 @@ def decode_curi(objects: np.ndarray, mask: np.ndarray) -> SceneTable:
 # ---------------------------------------------------------------------------------------------
 # Kandinsky: 12 features = shape(3) colour(3) size class(3) x y s
 
-KANDINSKY_SHAPES = ("triangle", "square", "circle")
-KANDINSKY_COLORS = ("red", "yellow", "blue")
-KANDINSKY_SIZES = ("small", "medium", "big")
+KANDINSKY_SHAPES, KANDINSKY_COLORS = kandinsky_universe.SHAPES, kandinsky_universe.COLORS
+KANDINSKY_SIZES = kandinsky_universe.SIZE_CLASSES
 
 
 def decode_kandinsky(objects: np.ndarray, mask: np.ndarray) -> SceneTable:
@@ -230,15 +236,19 @@ KANDINSKY = Domain(
 
 DOMAINS: dict[str, Domain] = {"curi": CURI, "kandinsky": KANDINSKY}
 
-_ENV_PREFIXES = {"Pix2Code-CURI": "curi", "Pix2Code-Kandinsky": "kandinsky"}
-
-
 def domain_for_env_id(env_id: str) -> Domain:
-    """The domain of an environment id (``Pix2Code-CURI-...`` or ``Pix2Code-Kandinsky-...``)."""
-    for prefix, name in _ENV_PREFIXES.items():
-        if env_id.startswith(prefix):
-            return DOMAINS[name]
-    raise ValueError(f"no DSL domain for env id {env_id!r}; expected an id starting with one of {sorted(_ENV_PREFIXES)}")
+    """The domain of a registered ConceptEnv id: the one named after its task family."""
+    import gymnasium as gym
+
+    import pix2code_env  # noqa: F401  (registers the ids)
+
+    try:
+        family = gym.spec(env_id).kwargs.get("family")
+    except gym.error.Error as error:
+        raise ValueError(f"no DSL domain for env id {env_id!r}: {error}") from None
+    if family not in DOMAINS:
+        raise ValueError(f"no DSL domain for env id {env_id!r}: its family {family!r} is not one of {sorted(DOMAINS)}")
+    return DOMAINS[family]
 
 
 def get_domain(name: str) -> Domain:

@@ -48,10 +48,6 @@ class Term:
     def free_indices(self, depth: int = 0) -> frozenset[int]:
         raise NotImplementedError
 
-    @property
-    def is_closed(self) -> bool:
-        return not self.free_indices()
-
     def subterms(self) -> Iterator[Term]:
         """Pre-order walk (inventions are leaves: their bodies are not visited)."""
         yield self

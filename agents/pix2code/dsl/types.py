@@ -327,16 +327,6 @@ class Unifier:
         for x, y in zip(a.args, b.args):
             self.unify(x, y)
 
-    def unifiable(self, a: Type, b: Type) -> bool:
-        m = self.mark()
-        try:
-            self.unify(a, b)
-            return True
-        except UnificationError:
-            return False
-        finally:
-            self.undo(m)
-
 
 def match(pattern: Type, target: Type, bindings: dict[int, Type] | None = None) -> dict[int, Type] | None:
     """One-way matching: bindings of ``pattern``'s variables that make it equal to ground ``target``."""

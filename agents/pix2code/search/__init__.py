@@ -3,7 +3,7 @@ observational equivalence, goal-directed assembly, and the maximum-posterior sol
 
 >>> from agents.pix2code.dsl import domain_for_env_id
 >>> from agents.pix2code.search import solve, predict
->>> domain = domain_for_env_id("Pix2Code-CURI-iid-v0")
+>>> domain = domain_for_env_id("Pix2Code-CURI-v0")
 >>> result = solve(domain, (obs["support_objects"], obs["support_object_mask"]), obs["support_labels"])
 >>> result.program                      # the MAP program's text
 >>> labels, scores = predict(result, (obs["query_objects"], obs["query_object_mask"]))

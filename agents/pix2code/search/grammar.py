@@ -271,9 +271,6 @@ class Grammar:
                 return r
         return None
 
-    def description_length(self, program: Term, request: Type | None = None) -> float:
-        return -self.log_prior(program, request)
-
     def sample(
         self,
         rng: np.random.Generator,

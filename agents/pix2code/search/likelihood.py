@@ -14,7 +14,10 @@ object is a red cube" whenever both fit: the general program would have to make 
 coincidences likely.
 
 When nothing fits exactly (perception noise, a concept outside the search horizon) programs
-may be scored with a per-label error rate instead (:meth:`SizePrinciple.with_errors`).
+are scored under label noise instead (:meth:`SizePrinciple.with_errors`): each example is,
+with probability ``error_rate``, a uniform draw with a random label. A mislabelled example then
+costs log(error_rate) whatever the extension, so a constant program cannot buy a large
+size-principle reward by getting every positive (or every negative) wrong.
 """
 
 from __future__ import annotations
@@ -58,14 +61,42 @@ class SizePrinciple:
 
     @property
     def max_log_likelihood(self) -> float:
-        """The largest value :meth:`log_likelihood` can take (an empty extension)."""
-        return max(self.log_likelihood(0), self.log_likelihood(self.pool_size))
+        """The largest :meth:`log_likelihood` of an exact fit.
 
-    def with_errors(self, hits: int, errors: int) -> float:
-        """Log-likelihood when ``errors`` support labels disagree with the program."""
-        n = self.n_positive + self.n_negative
+        The pool holds the support scenes, so an exact fit's extension has at least the
+        positives and at most all but the negatives; the log-likelihood is convex in f, so
+        one of those two ends is the maximum.
+        """
+        return max(self.log_likelihood(self.n_positive), self.log_likelihood(self.pool_size - self.n_negative))
+
+    def _positive_term(self, f: float, correct: int, missed: int) -> float:
+        eps = self.error_rate
+        return correct * math.log((1.0 - eps) / f + eps) + missed * math.log(eps)
+
+    def _negative_term(self, f: float, correct: int, wrong: int) -> float:
+        eps = self.error_rate
+        if self.negatives == "uniform":
+            kept = correct * math.log((1.0 - eps) / (1.0 - f) + eps)
+        else:
+            kept = correct * math.log1p(-eps)
+        return kept + wrong * math.log(eps)
+
+    def with_errors(self, hits: int, missed: int, wrong: int) -> float:
+        """Log-likelihood under label noise when the program rejects ``missed`` support
+        positives and accepts ``wrong`` support negatives (constants dropped as in
+        :meth:`log_likelihood`)."""
+        f = self.extension(hits)
         return (
-            self.log_likelihood(hits)
-            + errors * math.log(self.error_rate)
-            + (n - errors) * math.log1p(-self.error_rate)
+            self._positive_term(f, self.n_positive - missed, missed)
+            + self._negative_term(f, self.n_negative - wrong, wrong)
+        )
+
+    def max_with_errors(self, missed: int, wrong: int) -> float:
+        """An upper bound of :meth:`with_errors` over extensions, for pruning: the extension
+        holds the correctly accepted positives and none of the correctly rejected negatives."""
+        low = self.extension(self.n_positive - missed)
+        high = self.extension(self.pool_size - (self.n_negative - wrong))
+        return (
+            self._positive_term(low, self.n_positive - missed, missed)
+            + self._negative_term(high, self.n_negative - wrong, wrong)
         )

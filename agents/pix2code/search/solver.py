@@ -146,7 +146,7 @@ class _Scorer:
         self.near: list[tuple] = []
         self.counter = 0
         self.consistent = 0
-        self.max_ll = size.log_likelihood(size.n_positive)  # the support positives are in the pool
+        self.max_ll = size.max_log_likelihood
 
     def _threshold(self, heap: list) -> float:
         return heap[0][0] if len(heap) >= self.top_k else -math.inf
@@ -159,7 +159,9 @@ class _Scorer:
         return (value & self.pool_mask).bit_count() + entry.value_on(self.pool_ctx).bit_count()
 
     def consider(self, value: int, entry: Entry) -> None:
-        errors = ((value ^ self.positives) & self.support).bit_count()
+        missed = (self.positives & ~value).bit_count()
+        wrong = (value & ~self.positives & self.support).bit_count()
+        errors = missed + wrong
         if errors == 0:
             self.consistent += 1
             lp = entry.log_prior
@@ -170,11 +172,10 @@ class _Scorer:
             self._push(self.heap, lp + ll, value, entry, lp, ll, 0)
         elif errors <= self.max_errors and not self.heap:  # near fits matter only until something fits
             lp = entry.log_prior
-            bound = lp + self.max_ll + self.size.with_errors(0, errors) - self.size.log_likelihood(0)
-            if bound <= self._threshold(self.near):
+            if lp + self.size.max_with_errors(missed, wrong) <= self._threshold(self.near):
                 return
             hits = self._hits(value, entry)
-            ll = self.size.with_errors(hits, errors)
+            ll = self.size.with_errors(hits, missed, wrong)
             self._push(self.near, lp + ll, value, entry, lp, ll, errors)
 
     def _push(self, heap: list, post: float, value: int, entry: Entry, lp: float, ll: float, errors: int) -> None:
@@ -381,11 +382,14 @@ def score_programs(
     out = []
     for text in programs:
         term = parse(text, setup.grammar.parse_table | setup.domain.parse_table)
+        typecheck(term, setup.domain.request)
         value = evaluate_vectorised(term, setup.ctx)
-        errors = ((value ^ scorer.positives) & scorer.support).bit_count()
+        missed = (scorer.positives & ~value).bit_count()
+        wrong = (value & ~scorer.positives & scorer.support).bit_count()
+        errors = missed + wrong
         hits = (value & scorer.pool_mask).bit_count() + evaluate_vectorised(term, setup.pool_ctx).bit_count()
         lp = setup.grammar.log_prior(term)
-        ll = scorer.size.log_likelihood(hits) if errors == 0 else scorer.size.with_errors(hits, errors)
+        ll = scorer.size.log_likelihood(hits) if errors == 0 else scorer.size.with_errors(hits, missed, wrong)
         out.append(ScoredProgram(term.show(), lp, ll, lp + ll, scorer.size.extension(hits), errors))
     return out
 
