@@ -530,6 +530,16 @@ def _v_cdr(ctx, d, ts, rt, xs):
     return tuple((v, m & keep) for v, m in xs if m & keep)
 
 
+def _select_sparse(a, b, where_a: int, where_b: int) -> tuple:
+    """Sparse (value, bitset) pairs: ``a``'s where ``where_a`` holds, ``b``'s where ``where_b`` does."""
+    acc: dict[int, int] = {}
+    for values, where in ((a, where_a), (b, where_b)):
+        for v, m in values:
+            if m & where:
+                acc[v] = acc.get(v, 0) | (m & where)
+    return tuple(sorted(acc.items()))
+
+
 def _v_if(ctx, d, ts, rt, c, a, b):
     k = kind(rt)
     nc = ctx.valid[d] & ~c
@@ -538,28 +548,14 @@ def _v_if(ctx, d, ts, rt, c, a, b):
     if k in ("cat", "obj"):
         return tuple((c & x) | (nc & y) for x, y in zip(a, b))
     if k == "int":
-        acc: dict[int, int] = {}
-        for v, m in a:
-            if m & c:
-                acc[v] = acc.get(v, 0) | (m & c)
-        for v, m in b:
-            if m & nc:
-                acc[v] = acc.get(v, 0) | (m & nc)
-        return tuple(sorted(acc.items()))
+        return _select_sparse(a, b, c, nc)
     if k.startswith("list"):
         cl, ncl = ctx.lift(c, "bool", d), ctx.lift(nc, "bool", d)
         if k == "list_obj":
             return (cl & a) | (ncl & b)
         if k in ("list_cat", "list_bool"):
             return tuple((cl & x) | (ncl & y) for x, y in zip(a, b))
-        acc = {}
-        for v, m in a:
-            if m & cl:
-                acc[v] = acc.get(v, 0) | (m & cl)
-        for v, m in b:
-            if m & ncl:
-                acc[v] = acc.get(v, 0) | (m & ncl)
-        return tuple(sorted(acc.items()))
+        return _select_sparse(a, b, cl, ncl)
     raise Unsupported(f"if at {rt}")
 
 

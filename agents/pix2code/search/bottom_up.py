@@ -328,12 +328,7 @@ class BottomUpEnumerator:
                     v = valid & ~a
                     if v in seen:
                         continue
-                    e = Entry(r, (ea,), lp + ea.log_prior, v)
-                    seen[v] = e
-                    new_vals.append(v)
-                    new_entries.append(e)
-                    if report is not None:
-                        report(v, e)
+                    self._keep(Entry(r, (ea,), lp + ea.log_prior, v), seen, new_vals, new_entries, report)
                 return
             fast = r.fast
             inv = r.op == "inv"
@@ -345,12 +340,7 @@ class BottomUpEnumerator:
                     continue
                 if v in seen:
                     continue
-                e = Entry(r, (ea,), lp + ea.log_prior, v)
-                seen[v] = e
-                new_vals.append(v)
-                new_entries.append(e)
-                if report is not None:
-                    report(v, e)
+                self._keep(Entry(r, (ea,), lp + ea.log_prior, v), seen, new_vals, new_entries, report)
             return
         if n == 2:
             c0, c1 = r.children
@@ -372,6 +362,15 @@ class BottomUpEnumerator:
                 continue
             self._product(r, lp, lists, 0, [], [], seen, new_vals, new_entries, report)  # type: ignore[arg-type]
 
+    @staticmethod
+    def _keep(entry: Entry, seen: dict, new_vals: list, new_entries: list, report) -> None:
+        """Record a term whose value is new at its (type, environment), and report it."""
+        seen[entry.value] = entry
+        new_vals.append(entry.value)
+        new_entries.append(entry)
+        if report is not None:
+            report(entry.value, entry)
+
     def _pairs(self, r, lp, va, ea_, vb, eb_, same, seen, new_vals, new_entries, report) -> None:
         op = r.op
         if op == "and" or op == "or":
@@ -387,12 +386,7 @@ class BottomUpEnumerator:
                     if v in seen:
                         continue
                     eb = es[j]
-                    e = Entry(r, (ea, eb), base + eb.log_prior, v)
-                    seen[v] = e
-                    new_vals.append(v)
-                    new_entries.append(e)
-                    if report is not None:
-                        report(v, e)
+                    self._keep(Entry(r, (ea, eb), base + eb.log_prior, v), seen, new_vals, new_entries, report)
             return
         fast = r.fast
         inv = op == "inv"
@@ -411,12 +405,7 @@ class BottomUpEnumerator:
                 if v in seen:
                     continue
                 eb = es[j]
-                e = Entry(r, (ea, eb), base + eb.log_prior, v)
-                seen[v] = e
-                new_vals.append(v)
-                new_entries.append(e)
-                if report is not None:
-                    report(v, e)
+                self._keep(Entry(r, (ea, eb), base + eb.log_prior, v), seen, new_vals, new_entries, report)
 
     def _product(self, r, lp, lists, i, vals, ents, seen, new_vals, new_entries, report) -> None:
         if i == len(lists):
@@ -428,12 +417,7 @@ class BottomUpEnumerator:
                 return
             if v in seen:
                 return
-            e = Entry(r, tuple(ents), lp + sum(x.log_prior for x in ents), v)
-            seen[v] = e
-            new_vals.append(v)
-            new_entries.append(e)
-            if report is not None:
-                report(v, e)
+            self._keep(Entry(r, tuple(ents), lp + sum(x.log_prior for x in ents), v), seen, new_vals, new_entries, report)
             return
         vs, es = lists[i]
         for v, e in zip(vs, es):
