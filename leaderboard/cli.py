@@ -137,7 +137,10 @@ def _print_programs(evaluation: Evaluation) -> None:
     table.add_column("score", justify="right")
     for record in evaluation.records:
         concept = record.concept_id if record.concept is None else f"{record.concept_id}: {record.concept}"
-        table.add_row(str(record.seed), escape(concept), escape(record.program or "(none: fallback)"), f"{record.score:.3f}")
+        program = record.program or "(none)"
+        if record.fallback:
+            program += f"\n[fallback] {record.fallback}"
+        table.add_row(str(record.seed), escape(concept), escape(program), f"{record.score:.3f}")
     console.print(table)
 
 
