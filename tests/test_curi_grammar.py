@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,8 +25,9 @@ from tasks.curi.concepts import (
 )
 from tasks.curi.evaluate import Compiled, Objects, evaluate_concept
 from tasks.curi.scenes import CuriObject, CuriScene, sample_scenes
+from tests.reference_data import CURI_REFERENCE
 
-REFERENCE = Path("/work/shared/reference/data/curi/hyp_to_id.json")
+REFERENCE = CURI_REFERENCE / "hyp_to_id.json"
 needs_reference = pytest.mark.skipif(not REFERENCE.exists(), reason="CURI reference data not present")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,8 +26,9 @@ from tasks.curi.pool import (
     lottery,
     select_candidates,
 )
+from tests.reference_data import CURI_REFERENCE
 
-REFERENCE = Path("/work/shared/reference/data/curi/hyp_to_id.json")
+REFERENCE = CURI_REFERENCE / "hyp_to_id.json"
 needs_reference = pytest.mark.skipif(not REFERENCE.exists(), reason="CURI reference data not present")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,8 +30,9 @@ from tasks.curi.scenes import (
     half_extent,
     sample_scenes,
 )
+from tests.reference_data import CURI_REFERENCE
 
-REFERENCE = Path("/work/shared/reference/data/curi")
+REFERENCE = CURI_REFERENCE
 
 
 @pytest.fixture(scope="module")

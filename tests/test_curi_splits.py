@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,9 @@ import pytest
 from tasks.curi import SPLITS, split_concepts, split_concepts_for
 from tasks.curi.pool import load_pool
 from tasks.curi.splits import PAIR_SPLITS, comp_codes, derive_pairs, split_codes, split_indices
+from tests.reference_data import CURI_REFERENCE
 
-REFERENCE = Path("/work/shared/reference/data/curi/hyp_to_id.json")
+REFERENCE = CURI_REFERENCE / "hyp_to_id.json"
 needs_reference = pytest.mark.skipif(not REFERENCE.exists(), reason="CURI reference data not present")
 
 # curi.md §6.2, recomputed from hyp_to_id.json and matching CURI's notebook
