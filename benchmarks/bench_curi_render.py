@@ -17,7 +17,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from tasks.curi.render import render_batch, render_scene, render_scenes
-from tasks.curi.scenes import sample_scenes
+from tasks.curi.sampler import sample_scenes
 
 
 def _timed(fn):

@@ -24,7 +24,8 @@ from tasks.curi.concepts import (
     to_text,
 )
 from tasks.curi.evaluate import Compiled, Objects, evaluate_concept
-from tasks.curi.scenes import CuriObject, CuriScene, sample_scenes
+from tasks.curi.sampler import sample_scenes
+from tasks.curi.scenes import CuriObject, CuriScene
 from tests.reference_data import CURI_REFERENCE
 
 REFERENCE = CURI_REFERENCE / "hyp_to_id.json"

@@ -19,8 +19,8 @@ from tasks.curi.scenes import (
     CuriScene,
     SceneBatch,
     half_extent,
-    sample_scenes,
 )
+from tasks.curi.sampler import sample_scenes
 
 _HUES = {c: colorsys.rgb_to_hsv(*(np.array(COLOR_RGB[c]) / 255))[0] for c in COLORS if c != "gray"}
 

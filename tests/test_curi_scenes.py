@@ -28,8 +28,8 @@ from tasks.curi.scenes import (
     SceneBatch,
     concatenate,
     half_extent,
-    sample_scenes,
 )
+from tasks.curi.sampler import sample_scenes
 from tests.reference_data import CURI_REFERENCE
 
 REFERENCE = CURI_REFERENCE

@@ -43,7 +43,7 @@ def test_every_curi_pool_concept_translates_to_a_typed_program():
 
 def test_curi_concepts_agree_with_ground_truth():
     import tasks.curi
-    from tasks.curi import scenes
+    from tasks.curi.sampler import sample_scenes
     from tasks.curi.evaluate import Compiled, Objects
     from tasks.curi.family import object_table
 
@@ -51,7 +51,7 @@ def test_curi_concepts_agree_with_ground_truth():
     family = tasks.curi.CuriFamily()
     rng = np.random.default_rng(0)
     concepts = [pool[i] for i in rng.choice(len(pool), 500, replace=False)]
-    batch = scenes.sample_scenes(rng, N_SCENES)
+    batch = sample_scenes(rng, N_SCENES)
     scene_list = batch.scenes()
     table = CURI.table(*_tables([object_table(s) for s in scene_list], 5, 19, -1.0))
     ctx = VectorContext(table, max_depth=2)

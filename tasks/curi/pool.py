@@ -17,7 +17,7 @@ below 1/2 (median 0.63), so no deterministic rule can reproduce its identity (th
 size, length histogram, quantifier and operator counts and split sizes, and shares ~60 % of
 its strings, as two CURI runs would.
 
-The scene bank is ``BANK_SIZE`` scenes from :func:`tasks.curi.scenes.sample_scenes`, generated
+The scene bank is ``BANK_SIZE`` scenes from :func:`tasks.curi.sampler.sample_scenes`, generated
 in blocks of ``BANK_BLOCK`` from ``default_rng([BANK_SEED, block])``. Episodes draw their
 scenes from the same bank (:mod:`tasks.curi.episodes`), so every pool concept has at least 11
 positives to draw from and the oracles' extension sizes are exact.
@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks.curi import grammar, scenes
+from tasks.curi.sampler import sample_scenes
 from tasks.curi.concepts import token_length
 from tasks.curi.evaluate import Compiled, Objects
 
@@ -61,7 +62,7 @@ RARE_COUNT = 1000  # extensions this small are stored, so episodes never scan th
 
 def bank_block(block: int, seed: int = BANK_SEED, block_size: int = BANK_BLOCK) -> scenes.SceneBatch:
     """Block ``block`` of the scene bank (scenes ``block * block_size`` onward)."""
-    return scenes.sample_scenes(np.random.default_rng([seed, block]), block_size)
+    return sample_scenes(np.random.default_rng([seed, block]), block_size)
 
 
 def generate_bank(
@@ -276,7 +277,7 @@ def write_pool(pool: Pool, path: Path = POOL_FILE) -> None:
             "seed": pool.bank_seed,
             "size": pool.bank_size,
             "block": pool.bank_block,
-            "sampler": "tasks.curi.scenes.sample_scenes(default_rng([seed, block]), block)",
+            "sampler": "tasks.curi.sampler.sample_scenes(default_rng([seed, block]), block)",
             "fingerprints": list(pool.bank_fingerprints),
         },
         "concepts": list(pool.concepts),

@@ -6,7 +6,7 @@ centre lands on its recorded (px, py). Work is vectorised over a batch of scenes
 (object, pixel near its silhouette) pair becomes one flat sample, rays are cast per shape in
 camera space (a ray's parameter is then the camera depth), and a depth buffer picks the nearest
 hit per pixel. The pixels near a silhouette are those of its exact bounding octagon
-(:func:`tasks.curi.scenes._silhouettes`, shared with the sampler's visibility rule).
+(:func:`tasks.curi.silhouettes.silhouettes`, shared with the sampler's visibility rule).
 
 Look: a grey floor with a soft vertical gradient and soft contact shadows stretched away from the
 key light; Lambert lighting from a key light at the camera's upper left, a weak fill light and
@@ -42,10 +42,9 @@ from tasks.curi.scenes import (
     SPHERE,
     CuriScene,
     SceneBatch,
-    _frames,
-    _silhouettes,
     half_extent,
 )
+from tasks.curi.silhouettes import camera_rows, silhouettes
 
 MIN_SIZE, MAX_SIZE = 32, 640
 
@@ -238,7 +237,7 @@ def _prepare(objs: _Flat, height: int, width: int) -> _Objects:
     size = objs.size.astype(np.int64)[order]
     xyr = np.stack([objs.x, objs.y, objs.rotation]).astype(np.float64).reshape(3, -1)[:, order]
     location = np.asarray(objs.camera, dtype=np.float64).reshape(-1, 3)
-    fr = _frames(location)[:, scene]  # (11, n) camera rows per object
+    fr = camera_rows(location)[:, scene]  # (11, n) camera rows per object
     lx, ly, lz, rx, ry, ux, uy, uz, fx, fy, fz = fr
     h = half_extent(shape, size)
     px, py, pz = xyr[0] - lx, xyr[1] - ly, h - lz
@@ -282,8 +281,8 @@ def _prepare(objs: _Flat, height: int, width: int) -> _Objects:
     # A ray enters a box through the face of axis k that faces the camera (the camera is outside
     # that slab whenever the slab's entry decides the hit), whose outward normal is -sign(oc_k) e_k.
     normal_table = np.stack([-np.sign(oc[k]) * ax[k] for k in range(3)], axis=-1).reshape(3, 3 * n)
-    # the exact bounding octagon of each silhouette (scenes._silhouettes)
-    sil = _silhouettes(shape, size, xyr[0], xyr[1], xyr[2], fr, width, height)
+    # the exact bounding octagon of each silhouette (tasks.curi.silhouettes)
+    sil = silhouettes(shape, size, xyr[0], xyr[1], xyr[2], fr, width, height)
     chunk_objects = np.searchsorted(part[order], np.arange(chunks.size))
     return _Objects(
         height=height,
