@@ -8,7 +8,10 @@ import pytest
 
 from agents.pix2code.dsl import CURI, KANDINSKY, Program, classify, domain_for_env_id, evaluate, parse
 from agents.pix2code.dsl.types import arguments, returns
-from agents.pix2code.dsl.vector import Unsupported, VectorContext, labels, supports
+from agents.pix2code.dsl.vector import labels
+from agents.pix2code.dsl.vector_context import VectorContext
+from agents.pix2code.dsl.vector_primitives import supports
+from agents.pix2code.dsl.vector_values import Unsupported
 from agents.pix2code.search.grammar import Grammar
 from tests.test_search_fixtures import curi_tables, kandinsky_tables
 

@@ -9,7 +9,8 @@ import pytest
 
 from agents.pix2code.dsl import CURI, KANDINSKY, typecheck
 from agents.pix2code.dsl.translate import curi_program, curi_program_text, kandinsky_program
-from agents.pix2code.dsl.vector import VectorContext, labels
+from agents.pix2code.dsl.vector import labels
+from agents.pix2code.dsl.vector_context import VectorContext
 
 N_SCENES = 1000
 

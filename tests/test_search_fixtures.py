@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from agents.pix2code.dsl import CURI, parse
-from agents.pix2code.dsl.vector import VectorContext, labels
+from agents.pix2code.dsl.vector import labels
+from agents.pix2code.dsl.vector_context import VectorContext
 
 
 def curi_tables(rng: np.random.Generator, n: int, k: int = 5) -> tuple[np.ndarray, np.ndarray]:

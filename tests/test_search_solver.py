@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from agents.pix2code.dsl import CURI, KANDINSKY, parse
-from agents.pix2code.dsl.vector import VectorContext, evaluate_open, evaluate_vectorised
+from agents.pix2code.dsl.vector import evaluate_open, evaluate_vectorised
+from agents.pix2code.dsl.vector_context import VectorContext
 from agents.pix2code.search.bottom_up import BottomUpEnumerator
 from agents.pix2code.search.grammar import Grammar
 from agents.pix2code.search.solver import (

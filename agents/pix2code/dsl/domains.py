@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agents.pix2code.dsl.primitives import BASE_NAMES, CATEGORIES, SPECS, SceneObject
+from agents.pix2code.dsl.scene_table import SceneTable
 from agents.pix2code.dsl.terms import Primitive
 from agents.pix2code.dsl.types import BOOL, INT, LIST_OBJ, OBJ, TCon, Type, arrow, list_of
-from agents.pix2code.dsl.vector import SceneTable
 from tasks.curi import scenes as curi_scenes
 from tasks.curi.family import decode_object_table
 from tasks.kandinsky import universe as kandinsky_universe

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.pix2code.dsl.types import BOOL, LIST_OBJ, OBJ
-from agents.pix2code.dsl.vector import VectorContext
+from agents.pix2code.dsl.vector_context import VectorContext
 from agents.pix2code.search.bottom_up import BottomUpEnumerator, CompiledRule, Entry
 
 BAND = 1.0  # nats per band of total prior cost

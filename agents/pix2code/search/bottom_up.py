@@ -23,17 +23,10 @@ from dataclasses import dataclass
 
 from agents.pix2code.dsl.terms import Abstraction, Application, Index, Term
 from agents.pix2code.dsl.types import LIST_OBJ, OBJ, TCon, Type, arguments, returns
-from agents.pix2code.dsl.vector import (
-    VECTOR_IMPLS,
-    Unsupported,
-    VectorContext,
-    evaluate_applied,
-    evaluate_open,
-    kind,
-    specialise,
-    strip_parameters,
-    supports,
-)
+from agents.pix2code.dsl.vector import evaluate_applied, evaluate_open, strip_parameters
+from agents.pix2code.dsl.vector_context import VectorContext
+from agents.pix2code.dsl.vector_primitives import VECTOR_IMPLS, specialise, supports
+from agents.pix2code.dsl.vector_values import Unsupported, kind
 from agents.pix2code.search.grammar import Grammar, Rule
 
 NT = tuple[Type, tuple[Type, ...]]

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from agents.pix2code.dsl.primitives import CATEGORIES
-from agents.pix2code.dsl.vector import SceneTable
+from agents.pix2code.dsl.scene_table import SceneTable
 
 
 def synthetic_scenes(

@@ -30,9 +30,12 @@ import numpy as np
 from agents.pix2code.dsl.domains import Domain, get_domain, scenes_from_table
 from agents.pix2code.dsl.inference import typecheck
 from agents.pix2code.dsl.interpreter import classify
+from agents.pix2code.dsl.scene_table import SceneTable
 from agents.pix2code.dsl.syntax import parse
-from agents.pix2code.dsl.vector import SceneTable, Unsupported, VectorContext, evaluate_vectorised
+from agents.pix2code.dsl.vector import evaluate_vectorised
 from agents.pix2code.dsl.vector import labels as vector_labels
+from agents.pix2code.dsl.vector_context import VectorContext
+from agents.pix2code.dsl.vector_values import Unsupported
 from agents.pix2code.search.assembly import Assembler
 from agents.pix2code.search.bottom_up import BottomUpEnumerator, Entry
 from agents.pix2code.search.grammar import Grammar
