@@ -15,6 +15,7 @@ from agents.pix2code.dsl import (
     parse_type,
     typecheck,
 )
+from agents.pix2code.dsl.inference import type_scheme
 from agents.pix2code.dsl.types import BOOL, INT, T0, Unifier, UnificationError, arrow, list_of
 
 PROGRAMS = [
@@ -131,6 +132,6 @@ def test_eta_long_form():
 
 def test_invention_type_is_inferred_once():
     inv = Invented(parse("(lambda (lambda (exists (lambda (eq? (color $0) $1)) $1)))"))
-    assert str(inv.type) == "list(obj) -> color -> bool"
+    assert str(type_scheme(inv)) == "list(obj) -> color -> bool"
     with pytest.raises(ValueError, match="closed"):
         Invented(Index(0))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from agents.pix2code.dsl import CURI, KANDINSKY, Invented, parse, typecheck
+from agents.pix2code.dsl.inference import type_scheme
 from agents.pix2code.dsl.types import BOOL, COLOR, INT, LIST_OBJ, OBJ
 from agents.pix2code.search.grammar import Grammar
 
@@ -68,7 +69,7 @@ def test_inventions_are_typed_productions(grammar):
     body = parse("(lambda (lambda (exists (lambda (eq? (color $0) $1)) $1)))")
     g = grammar.with_inventions([body], log_weight=1.0)
     invention = Invented(body)
-    assert str(invention.type) == "list(obj) -> color -> bool"
+    assert str(type_scheme(invention)) == "list(obj) -> color -> bool"
     program = parse(f"(lambda ({invention.show()} $0 red))")
     typecheck(program, CURI.request)
     assert math.isfinite(g.log_prior(program))

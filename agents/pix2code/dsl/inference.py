@@ -1,4 +1,5 @@
-"""Hindley–Milner type inference for terms, the type check that guards every run, and η-long form.
+"""Hindley–Milner type inference for terms (and inventions' type schemes), the type check that
+guards every run, and η-long form.
 
 Every use of a primitive or invention instantiates its type scheme afresh (let-polymorphism);
 forgetting that makes two uses of ``eq?`` interfere silently. Errors name the subterm and show
@@ -42,7 +43,7 @@ def _infer(term: Term, env: list[Type], u: Unifier) -> Type:
             raise DSLTypeError(f"unbound variable ${term.i} (only {len(env)} in scope)")
         return env[term.i]
     if isinstance(term, (Primitive, Invented)):
-        return u.instantiate(term.type)
+        return u.instantiate(type_scheme(term))
     if isinstance(term, Abstraction):
         arg = u.fresh()
         body = _infer(term.body, [arg] + env, u)
@@ -86,6 +87,16 @@ def infer(term: Term, env: list[Type] | None = None) -> Type:
     u = Unifier(next_variable=1 + max((max(t.variables(), default=-1) for t in env or []), default=-1))
     t = _infer(term, list(env or []), u)
     return canonical(u.resolve(t))
+
+
+def type_scheme(head: Primitive | Invented) -> Type:
+    """The type scheme of a primitive, or of an invention: its body's principal type, inferred on
+    first use and cached on the invention."""
+    if isinstance(head, Primitive):
+        return head.type
+    if head.inferred_type is None:
+        head.inferred_type = infer(head.body)
+    return head.inferred_type
 
 
 def typecheck(term: Term, request: Type | str | None = None) -> Type:
@@ -143,7 +154,7 @@ def eta_long(term: Term, request: Type) -> Term:
         if isinstance(head, Index):
             head_type = env[head.i]
         elif isinstance(head, (Primitive, Invented)):
-            head_type = u.instantiate(head.type)
+            head_type = u.instantiate(type_scheme(head))
         else:
             raise ValueError(f"unexpected head {head.show()}")
         arg_types = arguments(u.resolve(head_type))

@@ -136,29 +136,23 @@ class Primitive(_Closed):
 
 
 class Invented(_Closed):
-    """A closed term used as one library function; its type is inferred once and cached."""
+    """A closed term used as one library function. Its type is inferred once and cached in
+    ``inferred_type`` by :func:`~agents.pix2code.dsl.inference.type_scheme` (inference depends on
+    terms, not the other way round)."""
 
-    __slots__ = ("body", "_type")
+    __slots__ = ("body", "inferred_type")
 
     def __init__(self, body: Term) -> None:
         if body.free_indices():
             raise ValueError(f"an invention must be closed, but {body.show()} has free indices")
         self.body = body
-        self._type: Type | None = None
+        self.inferred_type: Type | None = None
         self._hash = hash(("#", body))
 
     __hash__ = Term.__hash__
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Invented) and other.body == self.body
-
-    @property
-    def type(self) -> Type:
-        if self._type is None:
-            from agents.pix2code.dsl.inference import infer
-
-            self._type = infer(self.body)
-        return self._type
 
     @property
     def name(self) -> str:

@@ -25,7 +25,7 @@ from itertools import product
 import numpy as np
 
 from agents.pix2code.dsl.domains import Domain
-from agents.pix2code.dsl.inference import typecheck
+from agents.pix2code.dsl.inference import type_scheme, typecheck
 from agents.pix2code.dsl.terms import Abstraction, Application, Index, Invented, Primitive, Term
 from agents.pix2code.dsl.types import (
     BOOL,
@@ -57,7 +57,7 @@ class Production:
 
     @property
     def type(self) -> Type:
-        return self.term.type
+        return type_scheme(self.term)
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,7 @@ def _choices(program: Term, request: Type) -> list[tuple[Term, Type, Type, Env]]
         if isinstance(head, Index):
             head_type = env[head.i]
         elif isinstance(head, (Primitive, Invented)):
-            head_type = u.instantiate(head.type)
+            head_type = u.instantiate(type_scheme(head))
         else:
             raise ValueError(f"{t.show()} is not β-normal")
         arg_types = []
