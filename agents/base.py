@@ -21,10 +21,36 @@ SINGLE_QUERY_KEYS = {"query_image": "query_images", "query_objects": "query_obje
 
 
 def support_view(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The support half of an observation (what ``fit`` may read)."""
+    """The support half of an observation (what ``fit`` may read), checked.
+
+    Refuses what no env produces: labels that are not a 1-D 0/1 array, object tables without
+    their mask (or the reverse), and arrays whose support sizes disagree.
+    """
     if "support_labels" not in obs:
         raise KeyError("observation has no 'support_labels'; pass the observation returned by env.reset()")
-    return {key: obs[key] for key in SUPPORT_KEYS if key in obs}
+    view = {key: obs[key] for key in SUPPORT_KEYS if key in obs}
+    labels = np.asarray(view["support_labels"])
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"support_labels has shape {labels.shape}; expected (S,): one 0/1 label per support item")
+    if labels.dtype != bool and not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"support_labels has dtype {labels.dtype}; expected integer 0/1 labels")
+    bad = labels[(labels != 0) & (labels != 1)]
+    if bad.size:
+        raise ValueError(f"support_labels holds {bad[0].item()!r}; expected only 0 and 1")
+    _check_pair(view, "support_objects", "support_object_mask")
+    if "support_images" not in view and "support_objects" not in view:
+        raise ValueError("observation has neither 'support_images' nor 'support_objects'")
+    for key in ("support_images", "support_objects", "support_object_mask"):
+        if key in view and np.shape(view[key])[0] != labels.size:
+            raise ValueError(f"{key} holds {np.shape(view[key])[0]} items but support_labels has {labels.size}")
+    return view
+
+
+def _check_pair(view: Mapping[str, np.ndarray], objects: str, mask: str) -> None:
+    """Object tables are meaningless without their mask, and the reverse."""
+    if (objects in view) != (mask in view):
+        present, missing = (objects, mask) if objects in view else (mask, objects)
+        raise ValueError(f"observation has {present!r} but no {missing!r}; object tables and their mask come together")
 
 
 def query_view(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -34,6 +60,7 @@ def query_view(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     view = {key: obs[key] for key in QUERY_KEYS if key in obs}
     if not view:
         raise KeyError("observation has no query keys ('query_images' or 'query_objects')")
+    _check_pair(view, "query_objects", "query_object_mask")
     return view
 
 
@@ -74,13 +101,19 @@ class Classifier(abc.ABC):
         return None
 
 
+MODALITIES = ("image", "scene", "both")
+
+
 class Agent(abc.ABC):
     """Fits a classifier to the support set of one episode.
 
     Every agent accepts ``env_id`` so that it can load what was trained for that environment.
+    ``modalities`` names the observation modalities the agent can read, preferred first;
+    harnesses make the environment in the first unless told otherwise.
     """
 
     name: str = "agent"
+    modalities: tuple[str, ...] = ("image", "scene", "both")
 
     def __init__(self, env_id: str | None = None, **options: Any) -> None:
         if options:
@@ -105,7 +138,7 @@ class SequentialPlayer:
         if self._classifier is None or seed != self._support_seed:
             self._classifier = self.agent.fit(support_view(obs))
             self._support_seed = seed
-        return int(self._classifier.predict(obs)[0])
+        return int(self._classifier.predict(query_view(obs))[0])
 
     @property
     def classifier(self) -> Classifier | None:

@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 import pix2code_env  # noqa: F401  (registers the ids)
-from agents.base import Agent, SequentialPlayer
+from agents.base import Agent, SequentialPlayer, query_view, support_view
 from agents.registry import make_agent
 from pix2code_env.scoring import ScoreSummary, bootstrap_ci
 
@@ -69,8 +69,8 @@ def play_episode(env: gym.Env, agent: Agent, seed: int, options: dict[str, Any] 
         predictions = np.array(answers, dtype=np.int8)
         classifier = player.classifier
     else:
-        classifier = agent.fit(obs)
-        predictions = np.asarray(classifier.predict(obs), dtype=np.int8)
+        classifier = agent.fit(support_view(obs))
+        predictions = np.asarray(classifier.predict(query_view(obs)), dtype=np.int8)
         _, _, _, _, step_info = env.step(predictions)
     return EpisodeRecord(
         seed=seed,
@@ -101,10 +101,12 @@ def evaluate_agent(
 
     ``agent`` may be an Agent or a registered name (built for ``env_id``). ``seeds`` replaces the
     seed range; ``concepts`` (one per seed) fixes each episode's concept instead of drawing it.
+    The env is made in the first of the agent's ``modalities`` unless ``env_kwargs`` names one.
     """
     env_kwargs = dict(env_kwargs or {})
     if isinstance(agent, str):
         agent = make_agent(agent, env_id=env_id)
+    env_kwargs.setdefault("modality", agent.modalities[0])
     seed_list = list(seeds) if seeds is not None else list(range(seed, seed + episodes))
     if not seed_list:
         raise ValueError("evaluate_agent needs at least one episode")

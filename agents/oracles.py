@@ -10,6 +10,9 @@ consistent with the support set, weight each by its posterior
 was filtered on; CURI's code drops the positives' term by a bug, we use the intended formula),
 and label a query positive when the posterior predictive exceeds 0.5.
 
+The pool is the environment's: the generated one, or CURI's released list when the env uses it
+(pass the same ``concept_list``, or set ``$PIX2CODE_CURI_CONCEPT_LIST`` for both).
+
 * ``StrongOracle`` (``oracle-strong``): every pool concept of every split.
 * ``WeakOracle`` (``oracle-weak``): renormalised over the split's *training* concepts only; the
   gap between the two is CURI's compositionality gap. When no training concept fits the support
@@ -25,10 +28,11 @@ from typing import Any
 import numpy as np
 
 from agents.base import Agent, Classifier, query_view, support_view
+from tasks import make_family
 from tasks.curi import scenes
 from tasks.curi.evaluate import SIZE_CODES, Objects
 from tasks.curi.family import decode_object_table
-from tasks.curi.pool import Pool, load_pool
+from tasks.curi.pool import Pool
 from tasks.curi.splits import check_split, split_indices
 
 
@@ -102,11 +106,15 @@ class StrongOracle(Agent):
     """Bayes-optimal learner over every pool concept (CURI's strong oracle)."""
 
     name = "oracle-strong"
+    modalities = ("scene", "both")
 
-    def __init__(self, env_id: str | None = None, split: str | None = None, **options: Any) -> None:
+    def __init__(
+        self, env_id: str | None = None, split: str | None = None, concept_list: str | None = None, **options: Any
+    ) -> None:
         super().__init__(env_id, **options)
         self.split = _split_from(env_id, split)
-        self.pool = load_pool()
+        # the env's pool: the generated one, or CURI's released list (option or $PIX2CODE_CURI_CONCEPT_LIST)
+        self.pool = make_family("curi", split=self.split, concept_list=concept_list).pool
 
     @functools.cached_property
     def hypotheses(self) -> np.ndarray:

@@ -42,6 +42,7 @@ class RandomAgent(Agent):
     """Uniformly random labels: class-balanced accuracy 0.5 in expectation."""
 
     name = "random"
+    modalities = ("scene", "image", "both")  # reads only the query count: scene is the cheapest
 
     def __init__(self, env_id: str | None = None, seed: int = 0, **options: Any) -> None:
         super().__init__(env_id, **options)
@@ -55,6 +56,7 @@ class PriorAgent(Agent):
     """Always the support set's majority class (ties go to positive): exactly 0.5 class-balanced."""
 
     name = "prior"
+    modalities = ("scene", "image", "both")  # reads only the support labels
 
     def fit(self, obs: Mapping[str, np.ndarray]) -> Classifier:
         labels = np.asarray(support_view(obs)["support_labels"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -34,6 +36,16 @@ def _load(target: str) -> type:
         raise ValueError(f"agent reference {target!r} is not of the form 'module:Class'")
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        # a console script does not put the working directory on sys.path; an agent module
+        # beside the user (``pix2code evaluate my_agent:Agent``) is what they mean
+        if error.name != module_name.split(".")[0] or os.getcwd() in sys.path:
+            raise ValueError(f"cannot import module {module_name!r} for agent {target!r}: {error}") from error
+        sys.path.insert(0, os.getcwd())
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as again:
+            raise ValueError(f"cannot import module {module_name!r} for agent {target!r}: {again}") from again
     except ImportError as error:
         raise ValueError(f"cannot import module {module_name!r} for agent {target!r}: {error}") from error
     try:

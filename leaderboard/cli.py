@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import shutil
 import sys
 from collections.abc import Sequence
@@ -74,11 +75,14 @@ def save_episode_grid(
     env = gym.make(env_id, **kwargs)
     _, info = env.reset(seed=seed, options={"concept": concept} if concept else None)
     episode = env.unwrapped.episode
+    description = env.unwrapped.family.describe_concept(info["concept_id"])
     env.close()
-    title = f"{env_id}  seed={seed}  concept: {info['concept']}"
+    title = f"{env_id}  seed={seed}  concept {info['concept_id']}: {description}"
+    if description != info["concept"]:
+        title += f"\n({info['concept']})"
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(episode_grid(episode, title=title, max_queries=max_queries)).save(out)
-    return info, episode
+    return dict(info, description=description), episode
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -90,6 +94,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     table = Table(title=f"{args.env_id} (seed {args.seed})", show_header=False)
     for key in ("concept_id", "concept", "subset", "fingerprint"):
         table.add_row(key, escape(str(info[key])))
+    table.add_row("in English", escape(info["description"]))
     table.add_row("support", f"{int(episode.support_labels.sum())} positives, {int((episode.support_labels == 0).sum())} negatives")
     table.add_row("query", f"{int(episode.query_labels.sum())} positives, {int((episode.query_labels == 0).sum())} negatives")
     table.add_row("picture", str(out))
@@ -120,7 +125,9 @@ def _results_table(title: str, evaluations: Sequence[Evaluation]) -> Table:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    env_kwargs = {"subset": args.subset, "modality": args.modality, "reveal_concept": args.programs}
+    env_kwargs = {"subset": args.subset, "reveal_concept": args.programs}
+    if args.modality is not None:
+        env_kwargs["modality"] = args.modality
     with _progress() as progress:
         evaluation = _run(args.agent, args.env_id, args.episodes, args.seed, env_kwargs, progress)
     console.print(_results_table("evaluation", [evaluation]))
@@ -166,6 +173,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Commands whose implementation lives with what they work on: ``pix2code train NAME ...`` calls
+#: ``main(["NAME", ...])`` of the trainer's module; ``extract`` and ``revise`` call ``main(argv)``.
+TRAINERS: dict[str, str] = {
+    "extractor": "agents.pix2code.perception.train",
+    "pix2code": "agents.pix2code.library.train",
+    "protonet": "agents.neural.train",
+    "transformer": "agents.neural.train",
+    "ppo": "agents.neural.train",
+}
+DELEGATED: dict[str, tuple[str, str]] = {
+    "extract": ("agents.pix2code.perception.extract", "read the objects of an image with the trained extractor"),
+    "revise": ("agents.pix2code.revise", "remove, add or edit primitives of a Pix2Code library"),
+}
+
+
+def _delegate(module_name: str, argv: list[str]) -> int:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            console.print(f"[red]error:[/red] {module_name} is not part of this installation")
+            return 2
+        raise
+    return int(module.main(argv) or 0)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    return _delegate(TRAINERS[args.model], [args.model, *args.rest])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pix2code", description="pix2code-gym: few-shot visual concept learning")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -189,9 +226,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--episodes", type=int, default=20)
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--subset", default="test")
-    evaluate.add_argument("--modality", default="both", choices=["image", "scene", "both"])
+    evaluate.add_argument("--modality", default=None, choices=["image", "scene", "both"],
+                          help="observation modality (default: the first the agent reads)")
     evaluate.add_argument("--programs", action="store_true", help="print the program of every episode")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    train = commands.add_parser("train", help="train a model (options: pix2code train NAME --help)", add_help=False)
+    train.add_argument("model", choices=sorted(TRAINERS))
+    train.add_argument("rest", nargs=argparse.REMAINDER)
+    train.set_defaults(func=cmd_train)
+    for name, (module_name, text) in DELEGATED.items():
+        sub = commands.add_parser(name, help=text, add_help=False)
+        sub.add_argument("rest", nargs=argparse.REMAINDER)
+        sub.set_defaults(func=lambda args, m=module_name: _delegate(m, args.rest))
 
     demo = commands.add_parser("demo", help="the reference agents and Pix2Code on a few episodes of each family")
     demo.add_argument("--seed", type=int, default=0)

@@ -5,9 +5,13 @@
 """
 
 from pix2code_env.env import ConceptEnv
-from pix2code_env.registration import ENV_SPECS, env_ids, env_spec, register_all
+from pix2code_env.registration import ENV_SPECS, env_ids, env_spec, object_schema, register_all
 from pix2code_env.scoring import bootstrap_ci, class_balanced_accuracy
+from tasks.schema import ObjectSchema
 
 register_all()
 
-__all__ = ["ENV_SPECS", "ConceptEnv", "bootstrap_ci", "class_balanced_accuracy", "env_ids", "env_spec"]
+__all__ = [
+    "ENV_SPECS", "ConceptEnv", "ObjectSchema", "bootstrap_ci", "class_balanced_accuracy", "env_ids", "env_spec",
+    "object_schema",
+]

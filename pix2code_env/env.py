@@ -17,7 +17,7 @@ from tasks.base import SUPPORT_NEGATIVES, SUPPORT_POSITIVES, SceneEpisode, TaskF
 
 QUERY_MODES = ("batch", "sequential")
 ENV_KWARGS = (
-    "family", "family_options", "subset", "modality", "query_mode",
+    "family", "family_options", "id_options", "subset", "modality", "query_mode",
     "image_size", "render_mode", "reveal_concept",
 )
 RESET_OPTIONS = ("concept",)
@@ -40,20 +40,33 @@ class ConceptEnv(gym.Env):
     ## Action and reward
     Batch mode: ``MultiBinary(Q)``, one step, reward = class-balanced accuracy, ``terminated=True``.
     Sequential mode (for RL libraries): the observation holds one ``query_image`` (and its
-    ``query_objects``/``query_object_mask``), the action is ``Discrete(2)``, the reward is 1 for a
-    correct label and 0 otherwise, and the episode terminates after the last query.
+    ``query_objects``/``query_object_mask``), the action is ``Discrete(2)``, and a correct label
+    earns 1/(2P) on a positive query and 1/(2N) on a negative one (P, N: the episode's query
+    counts), so the episode's return *is* its class-balanced accuracy; the episode terminates
+    after the last query.
 
     ## Info
-    ``reset``: ``fingerprint`` (SHA-256 of the episode), ``concept_id``, ``subset`` and, with
-    ``reveal_concept=True``, ``concept`` (the definition). After the final step: ``query_labels``,
-    ``correct`` and ``score`` (class-balanced accuracy); sequential steps add ``query_label``.
+    ``reset``: ``fingerprint`` (SHA-256 of the episode's content: concept id, labels, object
+    tables and images as rendered, so two identical episodes share it), ``identity`` (env id,
+    subset, seed, modality, image size, query mode: what produced it), ``concept_id``, ``subset``
+    and, with ``reveal_concept=True``, ``concept`` (the definition). After the final step:
+    ``query_labels``, ``correct`` and ``score`` (class-balanced accuracy); sequential steps add
+    ``query_label``.
+
+    ## Randomness
+    Each subset of each variant has its own random stream: the episode generator is seeded from
+    (family, version, options, subset) and a draw from ``self.np_random``, so the same seed gives
+    unrelated episodes in "train" and "test", and an episode is a pure function of (id, subset,
+    seed).
 
     ## Arguments
-    ``family`` and ``family_options`` pick the task family (set by the registered id);
-    ``subset`` ("train", "test", and "val" where the family has one); ``modality`` ("image",
-    "scene", "both"); ``query_mode`` ("batch", "sequential"); ``image_size`` (an int width, the
-    height following the family's aspect ratio, or ``[height, width]``; each side within the
-    family's ``image_side_range``: 16..640 pixels for Kandinsky, 32..640 for CURI);
+    ``family`` and ``id_options`` pick the task family and the settings a registered id stands
+    for; ``family_options`` adds options of your own (e.g. CURI's ``concept_list``) and may not
+    contradict ``id_options``; ``subset`` ("train", "test", and "val" where the family has one);
+    ``modality`` ("image", "scene", "both"); ``query_mode`` ("batch", "sequential");
+    ``image_size`` (an int: the longer side, the other following the family's aspect ratio; or
+    ``[height, width]``, which must keep the aspect ratio for families laid out for it, such as
+    CURI's 3:2; each side within the family's ``image_side_range``, 16..640 pixels);
     ``render_mode`` (None or "rgb_array": an episode grid); ``reveal_concept``.
 
     Vector users: one-step episodes waste every other step under Gymnasium's default NEXT_STEP
@@ -66,6 +79,7 @@ class ConceptEnv(gym.Env):
         self,
         family: str | TaskFamily = "kandinsky",
         family_options: dict[str, Any] | None = None,
+        id_options: dict[str, Any] | None = None,
         subset: str = "train",
         modality: str = "image",
         query_mode: str = "batch",
@@ -79,12 +93,13 @@ class ConceptEnv(gym.Env):
                 f"unknown ConceptEnv argument(s) {sorted(unknown)}; expected any of {list(ENV_KWARGS)}"
             )
         if isinstance(family, TaskFamily):
-            if family_options:
-                raise ValueError("family_options only apply when family is given by name")
+            if family_options or id_options:
+                raise ValueError("family_options and id_options only apply when family is given by name")
             self.family = family
+            self.family_options = {}
         else:
-            self.family = make_family(family, **(family_options or {}))
-        self.family_options = dict(family_options or {})
+            self.family_options = merge_options(family, id_options, family_options)
+            self.family = make_family(family, **self.family_options)
         self.subset = self.family.check_subset(subset)
         if modality not in MODALITIES:
             raise ValueError(f"unknown modality {modality!r}; expected one of {list(MODALITIES)}")
@@ -105,6 +120,7 @@ class ConceptEnv(gym.Env):
         self.observation_space = self._observation_space()
         self.action_space = spaces.MultiBinary(self.n_query) if query_mode == "batch" else spaces.Discrete(2)
         self._episode: Episode | None = None
+        self._identity: dict[str, Any] = {}
         self._scenes: SceneEpisode | None = None
         self._cursor = 0
         self._answers: np.ndarray | None = None
@@ -116,15 +132,27 @@ class ConceptEnv(gym.Env):
         if image_size is None:
             return default_h, default_w
         if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-            shape = (round(int(image_size) * default_h / default_w), int(image_size))
+            longer = int(image_size)
+            if default_w >= default_h:
+                shape = (max(1, round(longer * default_h / default_w)), longer)
+            else:
+                shape = (longer, max(1, round(longer * default_w / default_h)))
         elif (
             isinstance(image_size, (list, tuple))
             and len(image_size) == 2
             and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in image_size)
         ):
             shape = (int(image_size[0]), int(image_size[1]))
+            if self.family.fixed_aspect and shape[0] * default_w != shape[1] * default_h:
+                g = np.gcd(default_h, default_w)
+                raise ValueError(
+                    f"image_size {list(image_size)!r} changes the {self.family.name} family's aspect ratio "
+                    f"{default_w // g}:{default_h // g} (width:height), which its scenes are laid out for; "
+                    f"pass [height, width] with height = width * {default_h // g} / {default_w // g}, or an int "
+                    "for the longer side"
+                )
         else:
-            raise TypeError(f"image_size must be an int width or [height, width], got {image_size!r}")
+            raise TypeError(f"image_size must be an int (the longer side) or [height, width], got {image_size!r}")
         low, high = self.family.image_side_range
         if not all(low <= side <= high for side in shape):
             raise ValueError(
@@ -170,21 +198,22 @@ class ConceptEnv(gym.Env):
         unknown = sorted(set(options) - set(RESET_OPTIONS))
         if unknown:
             raise ValueError(f"unknown reset option(s) {unknown}; expected any of {list(RESET_OPTIONS)}")
-        rng = self.np_random
+        rng = np.random.default_rng([*self.family.stream_key(self.subset), *self.np_random.integers(0, 2**32, size=2)])
         if "concept" in options:
             concept = self.family.check_concept(options["concept"], self.subset)
         else:
             concept = self.family.sample_concept(rng, self.subset)
         scenes = self.family.sample_episode(rng, concept, self.subset)
         self._scenes = scenes
-        self._episode = build_episode(
-            self.family,
-            scenes,
-            self.subset,
-            modality=self.modality,
-            image_shape=self.image_shape,
-            identity={"family": self.family.name, "version": self.family.version, "options": self.family_options},
-        )
+        self._episode = build_episode(self.family, scenes, self.subset, modality=self.modality, image_shape=self.image_shape)
+        self._identity = {
+            "env_id": None if self.spec is None else self.spec.id,
+            "subset": self.subset,
+            "seed": seed,
+            "modality": self.modality,
+            "image_size": list(self.image_shape),
+            "query_mode": self.query_mode,
+        }
         self._cursor = 0
         self._answers = np.zeros(self._episode.n_query, dtype=np.int8)
         self._done = False
@@ -205,8 +234,10 @@ class ConceptEnv(gym.Env):
             answer = self._validate_sequential_action(action)
             index = self._cursor
             self._answers[index] = answer
-            correct = bool(answer == episode.query_labels[index])
-            reward = float(correct)
+            label = int(episode.query_labels[index])
+            correct = bool(answer == label)
+            same_class = int(np.sum(episode.query_labels == label))
+            reward = 1.0 / (2 * same_class) if correct else 0.0
             self._cursor += 1
             info = self._base_info()
             info.update(query_index=index, query_label=int(episode.query_labels[index]), query_correct=correct)
@@ -225,10 +256,7 @@ class ConceptEnv(gym.Env):
             return None
         episode = self._episode
         if episode.support_images is None:
-            episode = build_episode(
-                self.family, self._scenes, self.subset, modality="image",
-                image_shape=self.image_shape, identity={},
-            )
+            episode = build_episode(self.family, self._scenes, self.subset, modality="image", image_shape=self.image_shape)
         answers = self._answers if self._done else None
         return episode_grid(episode, predictions=answers)
 
@@ -260,6 +288,7 @@ class ConceptEnv(gym.Env):
         assert episode is not None
         info: dict[str, Any] = {
             "fingerprint": episode.fingerprint,
+            "identity": dict(self._identity),
             "concept_id": episode.concept_id,
             "subset": episode.subset,
         }
@@ -286,3 +315,20 @@ class ConceptEnv(gym.Env):
         if value not in (0, 1):
             raise ValueError(f"action {value!r} is not a label; expected 0 or 1")
         return value
+
+
+def merge_options(family: str, id_options: Mapping[str, Any] | None, family_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The family options of an env: the registered id's settings, plus the user's own.
+
+    A registered id stands for its settings (CURI-Hans is confounded, Kandinsky-OneRed is the
+    onered pattern); ``family_options`` may add options but never contradict them.
+    """
+    merged = dict(id_options or {})
+    for key, value in (family_options or {}).items():
+        if key in merged and merged[key] != value:
+            raise ValueError(
+                f"family_options sets {key}={value!r}, but this id is registered with {key}={merged[key]!r}; "
+                f"the id's settings cannot be overridden (make the id with {key}={merged[key]!r}, or pick another id)"
+            )
+        merged[key] = value
+    return merged

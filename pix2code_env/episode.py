@@ -1,7 +1,10 @@
 """The observed episode: a family's scenes turned into the arrays an agent sees, plus a fingerprint.
 
-The fingerprint is a SHA-256 over everything an agent and a scorer could see (ids, images, object
-tables, labels), so two machines that produce the same fingerprint produced the same episode.
+The fingerprint is a SHA-256 over the episode's *content*, everything an agent and a scorer see:
+the concept id (and what ids mean: the family, and the digest of an external concept list),
+labels, object tables, and images when rendered. It names no seed, subset or env id, so two
+identical episodes always share a fingerprint, whatever produced them; the identity is reported
+beside it (``info["identity"]``).
 """
 
 from __future__ import annotations
@@ -71,13 +74,8 @@ def build_episode(
     *,
     modality: str,
     image_shape: tuple[int, int],
-    identity: dict[str, object],
 ) -> Episode:
-    """Render and tabulate a scene episode for ``modality`` and fingerprint the result.
-
-    ``identity`` names what produced the episode (family, version, options); it is hashed first,
-    so equal pixels from different families or versions never share a fingerprint.
-    """
+    """Render and tabulate a scene episode for ``modality`` and fingerprint its content."""
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality {modality!r}; expected one of {list(MODALITIES)}")
     height, width = image_shape
@@ -92,13 +90,16 @@ def build_episode(
 
     support_labels = np.asarray(scenes.support_labels, dtype=np.uint8)
     query_labels = np.asarray(scenes.query_labels, dtype=np.uint8)
-    header = dict(identity, concept_id=scenes.concept_id, subset=subset, modality=modality, image_shape=[height, width])
-    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
-    for array in (support_labels, query_labels, support_images, query_images,
-                  support_objects, support_mask, query_objects, query_mask):
-        if array is not None:
-            digest.update(str(array.shape).encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+    fingerprint = content_fingerprint(
+        family.content_key,
+        scenes.concept_id,
+        {
+            "support_labels": support_labels, "query_labels": query_labels,
+            "support_images": support_images, "query_images": query_images,
+            "support_objects": support_objects, "support_object_mask": support_mask,
+            "query_objects": query_objects, "query_object_mask": query_mask,
+        },
+    )
     return Episode(
         concept_id=scenes.concept_id,
         subset=subset,
@@ -110,5 +111,17 @@ def build_episode(
         support_object_mask=support_mask,
         query_objects=query_objects,
         query_object_mask=query_mask,
-        fingerprint=digest.hexdigest(),
+        fingerprint=fingerprint,
     )
+
+
+def content_fingerprint(content_key: dict[str, object], concept_id: str, arrays: dict[str, np.ndarray | None]) -> str:
+    """SHA-256 of an episode's content: what its concept ids mean, the concept id, and each
+    present array with its name, dtype and shape."""
+    digest = hashlib.sha256(json.dumps({**content_key, "concept_id": concept_id}, sort_keys=True).encode())
+    for name, array in arrays.items():
+        if array is not None:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()

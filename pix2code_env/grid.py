@@ -14,7 +14,7 @@ NEGATIVE = (200, 55, 55)
 UNLABELED = (140, 140, 140)
 PAPER = (255, 255, 255)
 INK = (30, 30, 30)
-FRAME, GAP, HEADER = 4, 6, 22
+FRAME, GAP, HEADER, LINE = 4, 6, 22, 18
 
 
 def episode_grid(
@@ -49,12 +49,14 @@ def episode_grid(
         sections.append((f"Query: frame = truth, tag = prediction ({episode.n_query} images)", queries, frames, tags))
 
     rows = sum(HEADER + cell_h * -(-len(images) // columns) for _, images, _, _ in sections)
-    top = HEADER if title else 0
-    canvas = Image.new("RGB", (GAP + columns * cell_w, top + rows + GAP), PAPER)
-    draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default(size=14)
-    if title:
-        draw.text((GAP, 4), title, fill=INK, font=font)
+    canvas_width = GAP + columns * cell_w
+    title_lines = wrap(title, font, canvas_width - 2 * GAP) if title else []
+    top = LINE * len(title_lines) + (HEADER - LINE if title_lines else 0)
+    canvas = Image.new("RGB", (canvas_width, top + rows + GAP), PAPER)
+    draw = ImageDraw.Draw(canvas)
+    for i, line in enumerate(title_lines):
+        draw.text((GAP, 4 + i * LINE), line, fill=INK, font=font)
     y = top
     for heading, images, frames, tags in sections:
         draw.text((GAP, y + 4), heading, fill=INK, font=font)
@@ -71,3 +73,20 @@ def episode_grid(
                 draw.text((x0 + 4, y0), "+" if predicted else "-", fill=PAPER, font=font)
         y += cell_h * -(-len(images) // columns)
     return np.asarray(canvas)
+
+
+def wrap(text: str, font: ImageFont.ImageFont, width: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` pixels (at spaces; a word longer than a
+    line gets a line of its own), so long concept titles are wrapped instead of cut."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and font.getlength(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines

@@ -11,6 +11,9 @@ from typing import Any
 
 import gymnasium as gym
 
+from tasks import make_family
+from tasks.schema import ObjectSchema
+
 ENTRY_POINT = "pix2code_env.env:ConceptEnv"
 
 KANDINSKY_PATTERNS = {
@@ -47,7 +50,7 @@ class EnvSpec:
 
     @property
     def kwargs(self) -> dict[str, Any]:
-        return {"family": self.family, "family_options": dict(self.family_options)}
+        return {"family": self.family, "id_options": dict(self.family_options)}
 
 
 def _specs() -> list[EnvSpec]:
@@ -86,3 +89,12 @@ def env_spec(env_id: str) -> EnvSpec:
         if spec.id == env_id:
             return spec
     raise ValueError(f"unknown environment id {env_id!r}; expected one of {env_ids()}")
+
+
+def object_schema(env_id: str) -> ObjectSchema:
+    """What each column of an id's object tables means (names, one-hot values, numeric ranges).
+
+    Agents decode object tables from this, never by importing ``tasks/``.
+    """
+    spec = env_spec(env_id)
+    return make_family(spec.family, **spec.family_options).object_schema

@@ -8,11 +8,15 @@ object tables never pays for images and the fingerprinting code sees one uniform
 from __future__ import annotations
 
 import abc
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from tasks.schema import ObjectSchema
 
 SUPPORT_POSITIVES = 5
 SUPPORT_NEGATIVES = 20
@@ -50,10 +54,37 @@ class TaskFamily(abc.ABC):
     name: str
     version: int
     subsets: tuple[str, ...]
-    object_features: tuple[str, ...]
+    object_schema: ObjectSchema
     max_objects: int
     image_shape: tuple[int, int]  # default (height, width) in pixels
     image_side_range: tuple[int, int] = (16, 640)  # smallest and largest side the renderer draws
+    fixed_aspect: bool = False  # images must keep image_shape's aspect ratio (objects are laid out for it)
+
+    @property
+    def object_features(self) -> tuple[str, ...]:
+        """The names of the object-table columns (see :attr:`object_schema`)."""
+        return self.object_schema.names
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options that make this family what it is, as JSON values (part of every stream key)."""
+        return {}
+
+    @property
+    def content_key(self) -> dict[str, Any]:
+        """What an episode's concept ids mean, for its content fingerprint: the family name, and
+        the digest of any external concept list the ids index into."""
+        return {"family": self.name}
+
+    def stream_key(self, subset: str) -> tuple[int, ...]:
+        """Entropy words naming (family, version, options, subset): each subset of each variant
+        draws its episodes from its own random stream, never from the seed alone."""
+        text = json.dumps(
+            {"family": self.name, "version": self.version, "options": self.options, "subset": self.check_subset(subset)},
+            sort_keys=True,
+        )
+        digest = hashlib.sha256(text.encode()).digest()
+        return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
 
     @abc.abstractmethod
     def concept_ids(self, subset: str) -> tuple[str, ...]:
@@ -62,6 +93,11 @@ class TaskFamily(abc.ABC):
     @abc.abstractmethod
     def concept_text(self, concept_id: str) -> str:
         """The concept's definition in the family's own language (revealed only on request)."""
+
+    def describe_concept(self, concept_id: str) -> str:
+        """The concept in plain English (for titles and tables); families whose definitions are
+        not already English override this."""
+        return self.concept_text(concept_id)
 
     @abc.abstractmethod
     def query_size(self, subset: str) -> tuple[int, int]:

@@ -114,7 +114,7 @@ def test_family_surface(family: CuriFamily) -> None:
     for subset in family.subsets:
         assert family.query_size(subset) == (5, 20)
         ids = family.concept_ids(subset)
-        assert [int(i) for i in ids] == split_indices("color", subset).tolist()
+        assert [int(i) for i in ids] == split_indices("color", subset, family.pool).tolist()
     assert set(family.concept_ids("val")) == set(family.concept_ids("test"))
     assert not set(family.concept_ids("train")) & set(family.concept_ids("test"))
 
@@ -177,13 +177,14 @@ def test_log_linear_concept_prior() -> None:
 def test_family_episodes_per_split(split: str) -> None:
     """Many episodes per split, labels checked with the vectorised evaluator on the bank."""
     fam = make_family("curi", split=split)
-    objects, texts = fam.sampler.bank.objects, fam.pool.concepts
+    texts = fam.pool.concepts
     for seed in range(EPISODES_PER_SPLIT):
         rng = np.random.default_rng(seed)
         subset = ("train", "val", "test")[seed % 3]
+        objects = fam.sampler(subset).bank.objects
         concept = fam.sample_concept(rng, subset)
         assert concept in fam.concept_ids(subset)
-        ids = fam.sampler.sample(rng, int(concept))
+        ids = fam.sampler(subset).sample(rng, int(concept))
         scenes = np.concatenate([ids.support_positives, ids.query_positives, ids.support_negatives, ids.query_negatives])
         truth = evaluate_concept(texts[int(concept)], objects.take(scenes))
         assert truth[:10].all() and not truth[10:].any()

@@ -26,14 +26,13 @@ from tasks.curi.concepts import (
 from tasks.curi.evaluate import Compiled, Objects, evaluate_concept
 from tasks.curi.sampler import sample_scenes
 from tasks.curi.scenes import CuriObject, CuriScene
-from tests.reference_data import CURI_REFERENCE
+from tests.reference_data import CURI_REFERENCE, require
 
 REFERENCE = CURI_REFERENCE / "hyp_to_id.json"
-needs_reference = pytest.mark.skipif(not REFERENCE.exists(), reason="CURI reference data not present")
 
 
 def reference_strings() -> list[str]:
-    return list(json.loads(REFERENCE.read_text()))
+    return list(json.loads(require(REFERENCE).read_text()))
 
 
 # ----------------------------------------------------------------------------- parser and printer
@@ -70,7 +69,6 @@ def test_printer_round_trips_hand_written_strings() -> None:
     assert isinstance(parse("x color? red = x color? red = or lambda S. for-all=").body, Or)
 
 
-@needs_reference
 def test_printer_round_trips_every_reference_string() -> None:
     for text in reference_strings():
         assert to_text(parse(text)) == text
@@ -184,7 +182,6 @@ def test_violations_explain_why_a_concept_is_not_in_curi() -> None:
     assert "collapsed" in grammar.violations("S color? red exists= lambda S. exists=")[0]
 
 
-@needs_reference
 def test_every_reference_string_obeys_the_sampling_rules() -> None:
     texts = {c.text for c in grammar.candidates()}
     for text in reference_strings():

@@ -157,10 +157,10 @@ def test_more_objects_than_a_batch_holds() -> None:
 
 def test_bad_arguments(scenes: SceneBatch) -> None:
     scene = scenes.scene(0)
-    with pytest.raises(ValueError, match="width must lie in 32..640"):
+    with pytest.raises(ValueError, match="width must lie in 16..640"):
         render_scene(scene, 160, 641)
-    with pytest.raises(ValueError, match="height must lie in 32..640"):
-        render_scene(scene, 16, 240)
+    with pytest.raises(ValueError, match="height must lie in 16..640"):
+        render_scene(scene, 15, 240)
     with pytest.raises(TypeError, match="height must be an int"):
         render_scene(scene, 160.0, 240)
     with pytest.raises(TypeError, match="CuriScene"):

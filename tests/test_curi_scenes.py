@@ -19,7 +19,6 @@ from tasks.curi.scenes import (
     MATERIALS,
     MAX_OBJECTS,
     MIN_OBJECTS,
-    MIN_VISIBLE_PIXELS,
     SHAPES,
     SIZE_VALUES,
     SIZES,
@@ -29,8 +28,8 @@ from tasks.curi.scenes import (
     concatenate,
     half_extent,
 )
-from tasks.curi.sampler import sample_scenes
-from tests.reference_data import CURI_REFERENCE
+from tasks.curi.sampler import VISIBILITY_THRESHOLD, sample_scenes
+from tests.reference_data import CURI_REFERENCE, require
 
 REFERENCE = CURI_REFERENCE
 
@@ -45,9 +44,8 @@ def small() -> SceneBatch:
     return sample_scenes(np.random.default_rng(7), 200)
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="CURI reference data not present")
 def test_attributes_match_curi_properties() -> None:
-    data = json.loads((REFERENCE / "clevr_typed_fol_properties.json").read_text())
+    data = json.loads(require(REFERENCE / "clevr_typed_fol_properties.json").read_text())
     props, meta = data["properties"], data["metadata"]
     assert tuple(props["shapes"]) == SHAPES
     assert tuple(props["materials"]) == MATERIALS
@@ -94,9 +92,10 @@ def test_attribute_marginals(big: SceneBatch) -> None:
     # colour and material do not affect visibility: uniform
     assert np.allclose(np.bincount(big.color[m]) / m.sum(), 1 / 8, atol=0.005)
     assert np.allclose(np.bincount(big.material[m]) / m.sum(), 1 / 2, atol=0.01)
-    # the 200-pixel rule at 240x160 keeps small spheres and cubes out of the far rows
+    # the visibility rule keeps small spheres and cubes out of the far rows: CURI's list implies
+    # 53-57.5 % large objects
     large = np.mean(big.size[m] == 0)
-    assert 0.55 < large < 0.65
+    assert 0.52 < large < 0.58
     shares = np.bincount(big.shape[m]) / m.sum()
     assert shares[2] == shares.max() and np.all((shares > 0.27) & (shares < 0.42))
     assert np.all((big.rotation[m] >= 0) & (big.rotation[m] < 360))
@@ -161,9 +160,11 @@ def test_spacing_and_margins(big: SceneBatch) -> None:
 
 
 def test_every_object_visible_in_the_renderer(small: SceneBatch) -> None:
+    """The visibility rule holds in the rendered image, to the ~12 px by which a pixel count of a
+    small object can fall short of its area."""
     for i in range(len(small)):
         counts = visible_pixels(small.scene(i))
-        assert counts.min() >= MIN_VISIBLE_PIXELS, (i, counts)
+        assert counts.min() >= VISIBILITY_THRESHOLD - 12, (i, counts)
 
 
 def test_batch_round_trip(small: SceneBatch) -> None:

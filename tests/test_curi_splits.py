@@ -10,10 +10,9 @@ import pytest
 from tasks.curi import SPLITS, split_concepts, split_concepts_for
 from tasks.curi.pool import load_pool
 from tasks.curi.splits import PAIR_SPLITS, comp_codes, derive_pairs, split_codes, split_indices
-from tests.reference_data import CURI_REFERENCE
+from tests.reference_data import CURI_REFERENCE, require
 
 REFERENCE = CURI_REFERENCE / "hyp_to_id.json"
-needs_reference = pytest.mark.skipif(not REFERENCE.exists(), reason="CURI reference data not present")
 
 # curi.md §6.2, recomputed from hyp_to_id.json and matching CURI's notebook
 REFERENCE_COUNTS = {
@@ -29,10 +28,9 @@ REFERENCE_COUNTS = {
 COLORS = ["gray", "red", "blue", "green", "brown", "purple", "cyan", "yellow"]
 
 
-@needs_reference
 @pytest.mark.parametrize("split", sorted(REFERENCE_COUNTS))
 def test_rules_reproduce_curis_counts_on_its_own_list(split: str) -> None:
-    train, test = split_concepts_for(json.loads(REFERENCE.read_text()), split)
+    train, test = split_concepts_for(json.loads(require(REFERENCE).read_text()), split)
     assert (len(train), len(test)) == REFERENCE_COUNTS[split]
     if split != "iid":
         assert not set(train) & set(test)
@@ -109,4 +107,4 @@ def test_pool_split_subsets(split: str) -> None:
         assert val == test
         rule_train, rule_test = split_concepts_for(pool.concepts, split)
         assert train == set(rule_train) and test == set(rule_test)
-    assert (np.diff(split_indices(split, "train")) > 0).all()
+    assert (np.diff(split_indices(split, "train", pool)) > 0).all()

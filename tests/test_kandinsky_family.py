@@ -24,7 +24,7 @@ def test_family_constants(relkp):
     assert relkp.subsets == ("train", "test")
     assert relkp.object_features == (
         "shape=triangle", "shape=square", "shape=circle", "color=red", "color=yellow", "color=blue",
-        "size=small", "size=medium", "size=big", "x", "y", "size",
+        "size=small", "size=medium", "size=big", "x", "y", "s",
     )
     assert isinstance(make_family("kandinsky"), KandinskyFamily)
     assert make_family("kandinsky", pattern="closeby").concept_ids("test") == ("closeby",)

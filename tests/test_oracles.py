@@ -131,5 +131,5 @@ def test_oracles_need_object_tables() -> None:
     del obs["query_objects"]
     with pytest.raises(ValueError, match="'query_objects'"):
         clf.predict(obs)
-    with pytest.raises(ValueError, match=r"expected CURI object tables \(N, K, 19\)"):
+    with pytest.raises(ValueError, match=r"expected curi object tables \(N, K, 19\)"):
         decode_objects(np.zeros((2, 5, 7)), np.zeros((2, 5), bool))

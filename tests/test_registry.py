@@ -86,16 +86,20 @@ def test_unknown_id_names_alternatives():
         pix2code_env.env_spec("Pix2Code-Bongard-v0")
 
 
-def test_image_size_range_is_the_familys():
+def test_image_size_is_the_longer_side_and_keeps_the_aspect_ratio():
     assert gym.make("Pix2Code-Kandinsky-v0", image_size=16).unwrapped.image_shape == (16, 16)
-    with pytest.raises(ValueError, match=r"gives 21x32 pixels; each side must lie in 32\.\.640 for the curi family"):
-        gym.make("Pix2Code-CURI-v0", image_size=32)
+    assert gym.make("Pix2Code-CURI-v0", image_size=32).unwrapped.image_shape == (21, 32)
+    assert gym.make("Pix2Code-CURI-v0", image_size=[80, 120]).unwrapped.image_shape == (80, 120)
+    with pytest.raises(ValueError, match=r"gives 13x20 pixels; each side must lie in 16\.\.640 for the curi family"):
+        gym.make("Pix2Code-CURI-v0", image_size=20)
+    with pytest.raises(ValueError, match=r"image_size \[100, 100\] changes the curi family's aspect ratio 3:2"):
+        gym.make("Pix2Code-CURI-v0", image_size=[100, 100])
 
 
 def test_bad_family_options_and_concepts_are_named():
     from tasks import make_family
 
-    with pytest.raises(ValueError, match=r"unknown option\(s\) \['colour'\] for the curi family; expected \['split', 'confounded'\]"):
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['colour'\] for the curi family; expected \['split', 'confounded', 'concept_list', 'train_ids'\]"):
         make_family("curi", colour="red")
     with pytest.raises(TypeError, match="family options must be JSON values"):
         make_family("curi", split=object())

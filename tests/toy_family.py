@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tasks.base import TaskFamily, shuffled_episode
+from tasks.schema import Column, schema_from
 
 COLORS = {"red": (200, 40, 40), "blue": (40, 40, 200)}
 
@@ -22,7 +23,9 @@ class ToyFamily(TaskFamily):
     name = "toy"
     version = 0
     subsets = ("train", "test")
-    object_features = ("red", "blue", "x", "y")
+    object_schema = schema_from(
+        "toy", {"color": ("red", "blue")}, (Column("x", "x", "number"), Column("y", "y", "number")), 3
+    )
     max_objects = 3
     image_shape = (32, 48)
     concepts = {"has-red": lambda dots: any(d.color == "red" for d in dots),

@@ -96,6 +96,7 @@ class Pix2CodeAgent(Agent):
     """
 
     name = "pix2code"
+    modalities = ("scene", "both")
 
     def __init__(
         self,

@@ -24,12 +24,20 @@ def concept_pool() -> tuple[str, ...]:
     return load_pool().concepts
 
 
+def split_concepts(split: str, subset: str) -> tuple[str, ...]:
+    """The concept strings of a split's subset of the generated pool."""
+    from tasks.curi import splits
+    from tasks.curi.pool import load_pool
+
+    return splits.split_concepts(split, subset, load_pool())
+
+
 def __getattr__(name: str) -> Any:
     if name == "CuriFamily":
         from tasks.curi.family import CuriFamily
 
         return CuriFamily
-    if name in ("SPLITS", "split_concepts", "split_concepts_for"):
+    if name in ("SPLITS", "split_concepts_for"):
         from tasks.curi import splits
 
         return getattr(splits, name)

@@ -7,13 +7,16 @@ concepts (all splits) true on all 5 support positives, minus the target, and the
 drawn uniformly from the union of their extensions minus the target's, topped up with random
 non-members when that union has fewer than 20 scenes. Query negatives are random non-members.
 
-Every scene comes from the bank the pool was filtered on (:mod:`tasks.curi.pool`), so
-"uniform over the extension" is exact for concepts true on only a dozen of the million scenes.
-Common sets are never materialised: a uniform sample without replacement from a set is the
-sequence of *distinct* members met while drawing bank scenes uniformly with replacement, so a
-concept true on 5 % of the bank needs a few hundred evaluations. Rare concepts (at most
-``RARE_COUNT`` scenes) have their extensions stored with the pool; a rare union of
-alternates falls back to one exact pass over the bank.
+Every scene comes from the subset's own scene bank (:mod:`tasks.curi.bank`), so train, val and
+test episodes never share a scene, and "uniform over the extension" is exact even for concepts
+true on a dozen of the million scenes. Common sets are never materialised: a uniform sample
+without replacement from a set is the sequence of *distinct* members met while drawing bank
+scenes uniformly with replacement, so a concept true on 5 % of the bank needs a few hundred
+evaluations. Rare concepts (at most ``RARE_COUNT`` scenes of the reference bank) use their exact
+extension on the subset's bank: stored with the pool for the train bank, computed once per
+process (one pass, ~20 ms) for the others; a rare union of alternates falls back to one exact
+pass over the bank. A concept whose extension on a subset's bank has fewer than the 10 scenes an
+episode needs cannot be sampled there (:meth:`EpisodeSampler.sampleable`).
 """
 
 from __future__ import annotations
@@ -24,44 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from tasks.base import SUPPORT_NEGATIVES, SUPPORT_POSITIVES
-from tasks.curi import scenes
+from tasks.curi.bank import Bank
 from tasks.curi.evaluate import Objects, evaluate_concept
-from tasks.curi.pool import BANK_BLOCK, BANK_SEED, RARE_COUNT, Pool, block_fingerprints, generate_bank, load_pool
+from tasks.curi.pool import RARE_COUNT, Pool, load_pool
 
 QUERY_POSITIVES, QUERY_NEGATIVES = 5, 20  # curi.md §5: the query set has the support set's sizes
 DRAW_BUDGET = 1 << 16  # bank draws spent on hard negatives before one exact pass
 _FIRST_DRAWS = 512  # hard-negative draws in the first round; each further round doubles
-
-
-@dataclass(frozen=True)
-class Bank:
-    """The scene bank in memory: full scenes (for rendering) and their codes (for concepts)."""
-
-    batch: scenes.SceneBatch
-    objects: Objects
-
-    def __len__(self) -> int:
-        return len(self.objects)
-
-
-@functools.lru_cache(maxsize=2)
-def load_bank(seed: int, size: int, block: int, fingerprints: tuple[str, ...]) -> Bank:
-    """Generate the bank (once per process) and check it is the one the pool was built on."""
-    if block != BANK_BLOCK or seed != BANK_SEED:
-        raise ValueError(
-            f"this code generates banks with seed {BANK_SEED} and block {BANK_BLOCK}; "
-            f"the pool file asks for seed {seed}, block {block}"
-        )
-    batch = generate_bank(size, seed, block)
-    objects = Objects.from_batch(batch)
-    found = tuple(block_fingerprints(objects, block))
-    if found != fingerprints:
-        bad = next(i for i, (a, b) in enumerate(zip(found, fingerprints)) if a != b)
-        raise RuntimeError(
-            f"the CURI scene bank differs from the one the concept pool was built on (block {bad}): "
-            "the scene sampler changed; rebuild the pool with `python -m tasks.curi.pool build`"
-        )
-    return Bank(batch, objects)
 
 
 @dataclass(frozen=True)
@@ -76,16 +48,20 @@ class EpisodeIds:
     alternates: np.ndarray  # pool indices of the alternate hypotheses
 
 
-class EpisodeSampler:
-    """Draws CURI episodes for pool concepts; one per process is enough (it holds the scene bank)."""
+POSITIVES_NEEDED = SUPPORT_POSITIVES + QUERY_POSITIVES
 
-    def __init__(self, pool: Pool | None = None) -> None:
+
+class EpisodeSampler:
+    """Draws CURI episodes of one subset for pool concepts, from that subset's scene bank."""
+
+    def __init__(self, pool: Pool | None = None, subset: str = "train") -> None:
         self.pool = pool if pool is not None else load_pool()
+        self.subset = subset
+        self._extensions: dict[int, np.ndarray] = {}
 
     @functools.cached_property
     def bank(self) -> Bank:
-        p = self.pool
-        return load_bank(p.bank_seed, p.bank_size, p.bank_block, p.bank_fingerprints)
+        return self.pool.bank.load(self.subset)
 
     # -- sets of bank scenes
 
@@ -93,17 +69,35 @@ class EpisodeSampler:
         return evaluate_concept(self.pool.concepts[concept], self.bank.objects.take(ids))
 
     def extension(self, concept: int) -> np.ndarray:
-        """Sorted bank indices of the scenes satisfying a pool concept (stored if rare, else one pass)."""
-        stored = self.pool.extensions.get(int(self.pool.denotation[concept]))
-        if stored is not None:
-            return stored
-        return np.flatnonzero(evaluate_concept(self.pool.concepts[concept], self.bank.objects))
+        """Sorted indices of the subset bank's scenes satisfying a pool concept: stored for the
+        reference (train) bank's rare denotation classes, else one pass, remembered. Denotation
+        classes are counted on the reference bank, so other banks remember per concept."""
+        cls = int(self.pool.denotation[concept])
+        if self.subset == "train" and cls in self.pool.extensions:
+            return self.pool.extensions[cls]
+        key = cls if self.subset == "train" else concept
+        if key not in self._extensions:
+            found = np.flatnonzero(evaluate_concept(self.pool.concepts[concept], self.bank.objects))
+            found.setflags(write=False)
+            self._extensions[key] = found
+        return self._extensions[key]
+
+    def sampleable(self, concept: int) -> bool:
+        """Whether the subset's bank holds the 10 distinct positives an episode needs."""
+        return self.pool.count[concept] > RARE_COUNT or self.extension(concept).size >= POSITIVES_NEEDED
 
     def members(self, rng: np.random.Generator, concept: int, k: int) -> np.ndarray:
         """``k`` distinct bank scenes drawn uniformly from a concept's extension."""
         n = len(self.bank)
         if self.pool.count[concept] <= RARE_COUNT:
-            return rng.choice(self.extension(concept), size=k, replace=False)
+            extension = self.extension(concept)
+            if extension.size < k:
+                raise ValueError(
+                    f"CURI concept {self.pool.ids[concept]:05d} ({self.pool.concepts[concept]!r}) is true on "
+                    f"{extension.size} of the {n:,} scenes of the {self.subset} bank; an episode needs {k} "
+                    "distinct positives"
+                )
+            return rng.choice(extension, size=k, replace=False)
         rate = self.pool.count[concept] / n
         found: list[int] = []
         seen: set[int] = set()
@@ -190,7 +184,7 @@ class EpisodeSampler:
 
     def sample(self, rng: np.random.Generator, concept: int) -> EpisodeIds:
         """Bank indices of one episode for pool concept ``concept``."""
-        positives = self.members(rng, concept, SUPPORT_POSITIVES + QUERY_POSITIVES)
+        positives = self.members(rng, concept, POSITIVES_NEEDED)
         support_pos, query_pos = positives[:SUPPORT_POSITIVES], positives[SUPPORT_POSITIVES:]
         used = set(positives.tolist())
         alts = self.alternates(concept, support_pos)

@@ -187,7 +187,7 @@ class Compiled:
     """
 
     def __init__(self, concepts: Sequence[Concept | str]) -> None:
-        self.concepts = tuple(parse(c) if isinstance(c, str) else c for c in concepts)
+        parsed = tuple(parse(c) if isinstance(c, str) else c for c in concepts)
         terms: dict[TermKey, int] = {}
         atoms: dict[tuple[int, int, int], int] = {}
 
@@ -205,12 +205,12 @@ class Compiled:
                 atoms[k] = len(atoms)
             return atoms[k]
 
-        c = len(self.concepts)
+        c = len(parsed)
         self.kind = np.zeros(c, dtype=np.int8)
         self.a1 = np.zeros(c, dtype=np.int32)
         self.a2 = np.zeros(c, dtype=np.int32)
         self.quant = np.zeros(c, dtype=np.int8)
-        for i, concept in enumerate(self.concepts):
+        for i, concept in enumerate(parsed):
             body = concept.body
             if isinstance(body, Not):
                 self.kind[i], self.a1[i] = NOT, atom(body.arg)
@@ -226,7 +226,28 @@ class Compiled:
         self.atom_table = np.array(list(atoms), dtype=np.int32).reshape(-1, 3)
 
     def __len__(self) -> int:
-        return len(self.concepts)
+        return int(self.kind.size)
+
+    def to_tables(self) -> dict[str, object]:
+        """The compiled form as JSON values, so a process can skip parsing thousands of concepts."""
+        return {
+            "kind": self.kind.tolist(), "a1": self.a1.tolist(), "a2": self.a2.tolist(), "quant": self.quant.tolist(),
+            "terms": self.term_keys, "atoms": self.atom_table.tolist(),
+        }  # fmt: skip
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, object]) -> Compiled:
+        def key(value: object) -> object:
+            return tuple(key(v) for v in value) if isinstance(value, list) else value
+
+        self = cls.__new__(cls)
+        self.kind = np.array(tables["kind"], dtype=np.int8)
+        self.a1 = np.array(tables["a1"], dtype=np.int32)
+        self.a2 = np.array(tables["a2"], dtype=np.int32)
+        self.quant = np.array(tables["quant"], dtype=np.int8)
+        self.term_keys = [key(k) for k in tables["terms"]]
+        self.atom_table = np.array(tables["atoms"], dtype=np.int32).reshape(-1, 3)
+        return self
 
     # -- tables on a batch of scenes
 

@@ -17,10 +17,11 @@ below 1/2 (median 0.63), so no deterministic rule can reproduce its identity (th
 size, length histogram, quantifier and operator counts and split sizes, and shares ~60 % of
 its strings, as two CURI runs would.
 
-The scene bank is ``BANK_SIZE`` scenes from :func:`tasks.curi.sampler.sample_scenes`, generated
-in blocks of ``BANK_BLOCK`` from ``default_rng([BANK_SEED, block])``. Episodes draw their
-scenes from the same bank (:mod:`tasks.curi.episodes`), so every pool concept has at least 11
-positives to draw from and the oracles' extension sizes are exact.
+The concepts are executed on the train subset's scene bank (:mod:`tasks.curi.bank`), the
+reference bank: the firing filter, the denotation classes and the oracles' extension sizes are
+counted there, and train episodes draw from it, so every pool concept has at least 11 train
+positives. Val and test episodes draw from banks of their own; the pool file records the block
+fingerprints of all three.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
@@ -38,84 +40,88 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.curi import grammar, scenes
-from tasks.curi.sampler import sample_scenes
+from tasks.curi import grammar
+from tasks.curi.bank import (
+    BANK_BLOCK,
+    BANK_SEED,
+    BANK_SIZE,
+    SUBSET_STREAMS,
+    Bank,
+    block_fingerprints,
+    cache_dir,
+    generate_bank,
+    load_bank,
+)
 from tasks.curi.concepts import token_length
 from tasks.curi.evaluate import Compiled, Objects
+from tasks.curi.splits import split_codes
 
 POOL_VERSION = 0
 DATA_DIR = Path(__file__).resolve().parent / "data"
 POOL_FILE = DATA_DIR / f"pool-v{POOL_VERSION}.json"
 EXTENSIONS_FILE = DATA_DIR / f"extensions-v{POOL_VERSION}.npz"
 
-BANK_SEED = 20210716  # CURI's ICML 2021 publication date
-BANK_SIZE = 1_000_000
-BANK_BLOCK = 10_000
 MIN_COUNT = 10  # keep concepts true on more than this many bank scenes ...
 MAX_RATE = 0.1  # ... and on fewer than this fraction of them
 LOTTERY_SEED = 42  # CURI's own default seed
 RARE_COUNT = 1000  # extensions this small are stored, so episodes never scan the bank for them
 
 
-# ----------------------------------------------------------------------------- the scene bank
-
-
-def bank_block(block: int, seed: int = BANK_SEED, block_size: int = BANK_BLOCK) -> scenes.SceneBatch:
-    """Block ``block`` of the scene bank (scenes ``block * block_size`` onward)."""
-    return sample_scenes(np.random.default_rng([seed, block]), block_size)
-
-
-def generate_bank(
-    size: int = BANK_SIZE,
-    seed: int = BANK_SEED,
-    block_size: int = BANK_BLOCK,
-    progress: Callable[[int], None] | None = None,
-) -> scenes.SceneBatch:
-    """The first ``size`` scenes of the bank (a whole number of blocks), filled in place block by block."""
-    if size <= 0 or size % block_size:
-        raise ValueError(f"bank size must be a positive multiple of {block_size}, got {size}")
-    arrays: dict[str, np.ndarray] = {}
-    for b in range(size // block_size):
-        block = bank_block(b, seed, block_size)
-        for f in dataclasses.fields(block):
-            value = np.asarray(getattr(block, f.name))
-            if f.name not in arrays:
-                arrays[f.name] = np.empty((size,) + value.shape[1:], dtype=value.dtype)
-            arrays[f.name][b * block_size : (b + 1) * block_size] = value
-        if progress is not None:
-            progress(block_size)
-    return scenes.SceneBatch(**arrays)
-
-
-def block_fingerprints(obj: Objects, block_size: int = BANK_BLOCK) -> list[str]:
-    """SHA-256 (first 16 hex digits) of each block's object codes: what the concepts see."""
-    out = []
-    for start in range(0, len(obj), block_size):
-        part = obj.slice(start, min(start + block_size, len(obj)))
-        h = hashlib.sha256(np.ascontiguousarray(part.planes).tobytes())
-        h.update(np.ascontiguousarray(part.n_objects).tobytes())
-        out.append(h.hexdigest()[:16])
-    return out
-
-
 # ----------------------------------------------------------------------------- the pool
+
+
+@dataclass(frozen=True)
+class BankSpec:
+    """Which scene banks a pool was counted on: seed, size, block and each subset's block fingerprints."""
+
+    seed: int
+    size: int
+    block: int
+    fingerprints: Mapping[str, tuple[str, ...]]
+
+    def load(self, subset: str) -> Bank:
+        """The subset's bank (cached on disk), checked against the recorded fingerprints."""
+        if subset not in self.fingerprints:
+            raise ValueError(f"no CURI scene bank for subset {subset!r}; expected one of {sorted(self.fingerprints)}")
+        return load_bank(subset, self.seed, self.size, self.block, tuple(self.fingerprints[subset]))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "seed": self.seed, "size": self.size, "block": self.block,
+            "sampler": "tasks.curi.sampler.sample_scenes(default_rng([seed, block, *stream]), block); "
+                       f"streams {dict(SUBSET_STREAMS)}",
+            "fingerprints": {subset: list(prints) for subset, prints in self.fingerprints.items()},
+        }  # fmt: skip
+
+    @staticmethod
+    def from_json(data: Mapping[str, object]) -> BankSpec:
+        prints = data["fingerprints"]
+        if not isinstance(prints, Mapping):
+            raise ValueError("the CURI pool file predates per-subset scene banks; rebuild it with "
+                             "`python -m tasks.curi.pool build`")
+        return BankSpec(int(data["seed"]), int(data["size"]), int(data["block"]),
+                        {subset: tuple(values) for subset, values in prints.items()})
 
 
 @dataclass(frozen=True, eq=False)
 class Pool:
-    """The generated concept pool, in alphabetical order of the strings (CURI's id order)."""
+    """A concept pool, in ascending order of its ids.
+
+    The generated pool is in alphabetical order of the strings and its ids are the positions; a
+    pool loaded from CURI's released list (:mod:`tasks.curi.concept_list`) keeps CURI's ids
+    (also alphabetical there: hypothesis 7043 is "all cubes").
+    """
 
     concepts: tuple[str, ...]
     log_prior: np.ndarray  # PCFG log-probability (the oracles' prior)
-    count: np.ndarray  # number of bank scenes satisfying the concept (|ext|)
+    count: np.ndarray  # number of reference-bank scenes satisfying the concept (|ext|)
     denotation: np.ndarray  # denotation class: index of the first concept with the same extension
-    sample_prob: np.ndarray  # probability that one expander call prints the string
-    bank_seed: int
-    bank_size: int
-    bank_block: int
-    bank_fingerprints: tuple[str, ...]
+    sample_prob: np.ndarray  # probability that one expander call prints the string (nan for a loaded list)
+    bank: BankSpec
     splits: Mapping[str, str]  # split name -> one code per concept (see tasks.curi.splits)
     extensions: Mapping[int, np.ndarray]  # denotation class -> sorted bank indices, for rare classes
+    ids: tuple[int, ...] = ()  # each concept's id (default: its position)
+    source: str = "generated"  # "generated", or "list:<SHA-256 of the concept-list file>"
 
     def __post_init__(self) -> None:
         """Freeze the arrays and tables: one pool is shared by every family and oracle of a process."""
@@ -125,21 +131,57 @@ class Pool:
             array.setflags(write=False)
         object.__setattr__(self, "splits", MappingProxyType(dict(self.splits)))
         object.__setattr__(self, "extensions", MappingProxyType(dict(self.extensions)))
+        if not self.ids:
+            object.__setattr__(self, "ids", tuple(range(len(self.concepts))))
+        if len(self.ids) != len(self.concepts) or list(self.ids) != sorted(set(self.ids)):
+            raise ValueError("pool ids must be distinct, ascending and one per concept")
 
     def __len__(self) -> int:
         return len(self.concepts)
+
+    @property
+    def bank_size(self) -> int:
+        return self.bank.size
 
     @functools.cached_property
     def index(self) -> dict[str, int]:
         return {c: i for i, c in enumerate(self.concepts)}
 
     @functools.cached_property
+    def position(self) -> dict[int, int]:
+        """Concept id -> position in the pool."""
+        return {cid: i for i, cid in enumerate(self.ids)}
+
+    @functools.cached_property
     def lengths(self) -> np.ndarray:
         return np.array([token_length(c) for c in self.concepts], dtype=np.int64)
 
     @functools.cached_property
+    def digest(self) -> str:
+        """SHA-256 of the concept strings in order: names the pool in caches."""
+        return hashlib.sha256("\n".join(self.concepts).encode()).hexdigest()
+
+    @functools.cached_property
     def compiled(self) -> Compiled:
-        return Compiled(self.concepts)
+        """Every concept compiled for fast evaluation (episodes need it for the alternate
+        hypotheses); cached on disk beside the scene banks, since parsing 15,000 concepts takes
+        longer than a whole episode."""
+        path = cache_dir() / f"curi-compiled-{self.digest[:24]}.json"
+        try:
+            compiled = Compiled.from_tables(json.loads(path.read_text()))
+            if len(compiled) == len(self):
+                return compiled
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        compiled = Compiled(self.concepts)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(compiled.to_tables(), separators=(",", ":")))
+            os.replace(partial, path)
+        except OSError:
+            pass
+        return compiled
 
 
 @functools.lru_cache(maxsize=None)
@@ -150,19 +192,15 @@ def load_pool(path: str | None = None) -> Pool:
     if not file.exists() or not ext_file.exists():
         raise FileNotFoundError(f"CURI pool files {file} / {ext_file} are missing; run `python -m tasks.curi.pool build`")
     data = json.loads(file.read_text())
-    bank = data["bank"]
     return Pool(
         concepts=tuple(data["concepts"]),
         log_prior=np.array(data["log_prior"], dtype=np.float64),
         count=np.array(data["count"], dtype=np.int64),
         denotation=np.array(data["denotation"], dtype=np.int64),
         sample_prob=np.array(data["sample_prob"], dtype=np.float64),
-        bank_seed=int(bank["seed"]),
-        bank_size=int(bank["size"]),
-        bank_block=int(bank["block"]),
-        bank_fingerprints=tuple(bank["fingerprints"]),
+        bank=BankSpec.from_json(data["bank"]),
         splits=dict(data["splits"]),
-        extensions=_read_extensions(ext_file),
+        extensions=read_extensions(ext_file),
     )
 
 
@@ -171,13 +209,13 @@ def extensions_path(pool_path: Path) -> Path:
     return pool_path.with_name(pool_path.name.replace("pool-", "extensions-")).with_suffix(".npz")
 
 
-def _read_extensions(path: Path) -> dict[int, np.ndarray]:
+def read_extensions(path: Path) -> dict[int, np.ndarray]:
     with np.load(path) as z:
         classes, offsets, gaps = z["classes"], z["offsets"], z["gaps"].astype(np.int64)
     return {int(c): np.cumsum(gaps[lo:hi]) for c, lo, hi in zip(classes, offsets[:-1], offsets[1:])}
 
 
-def _write_extensions(extensions: dict[int, np.ndarray], path: Path) -> None:
+def write_extensions(extensions: dict[int, np.ndarray], path: Path) -> None:
     classes = np.array(sorted(extensions), dtype=np.int64)
     parts = [np.diff(extensions[c], prepend=0) for c in classes]
     offsets = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
@@ -220,16 +258,20 @@ def build(
 
     ``chosen`` replaces :func:`select_candidates` (tests build small pools from a few strings).
     """
-    from tasks.curi.splits import split_codes
 
     def report(stage: str, total: int) -> Callable[[int], None]:
         return (lambda k: progress(stage, k, total)) if progress else (lambda k: None)
 
     chosen = list(select_candidates() if chosen is None else chosen)
     compiled = Compiled([c.text for c in chosen])
-    batch = generate_bank(bank_size, progress=report("scene bank", bank_size))
-    obj = Objects.from_batch(batch)
-    del batch
+    fingerprints, banks = {}, {}
+    for subset in SUBSET_STREAMS:
+        batch = generate_bank(bank_size, subset=subset, progress=report(f"{subset} scene bank", bank_size))
+        banks[subset] = Objects.from_batch(batch)
+        fingerprints[subset] = tuple(block_fingerprints(banks[subset]))
+        del batch
+    obj = banks["train"]
+    del banks
     counts, prints = compiled.count(obj, chunk=chunk, progress=report("concepts x scenes", bank_size))
     keep = np.flatnonzero((counts > MIN_COUNT) & (counts < MAX_RATE * bank_size))
     order = sorted(keep.tolist(), key=lambda i: chosen[i].text)
@@ -244,10 +286,7 @@ def build(
         count=counts[order],
         denotation=denotation,
         sample_prob=np.array([chosen[i].sample_prob for i in order]),
-        bank_seed=BANK_SEED,
-        bank_size=bank_size,
-        bank_block=BANK_BLOCK,
-        bank_fingerprints=tuple(block_fingerprints(obj)),
+        bank=BankSpec(BANK_SEED, bank_size, BANK_BLOCK, fingerprints),
         splits={},
         extensions={},
     )
@@ -273,13 +312,7 @@ def write_pool(pool: Pool, path: Path = POOL_FILE) -> None:
             "extensions": f"bank indices of every denotation class true on at most {RARE_COUNT} scenes,"
             f" in {EXTENSIONS_FILE.name}",
         },
-        "bank": {
-            "seed": pool.bank_seed,
-            "size": pool.bank_size,
-            "block": pool.bank_block,
-            "sampler": "tasks.curi.sampler.sample_scenes(default_rng([seed, block]), block)",
-            "fingerprints": list(pool.bank_fingerprints),
-        },
+        "bank": pool.bank.to_json(),
         "concepts": list(pool.concepts),
         "log_prior": [round(float(v), 12) for v in pool.log_prior],
         "count": [int(v) for v in pool.count],
@@ -290,7 +323,7 @@ def write_pool(pool: Pool, path: Path = POOL_FILE) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=0, separators=(",", ":"))
     path.write_text(text + "\n")
-    _write_extensions(pool.extensions, extensions_path(path))
+    write_extensions(pool.extensions, extensions_path(path))
 
 
 # ----------------------------------------------------------------------------- command line
@@ -306,7 +339,7 @@ def _summary(result: BuildResult, seconds: float) -> None:
     table = Table(title=f"CURI concept pool v{POOL_VERSION} ({seconds:.0f} s)")
     table.add_column("item")
     table.add_column("value", justify="right")
-    table.add_row("bank scenes", f"{pool.bank_size:,}")
+    table.add_row("scenes per bank (train / val / test)", f"{pool.bank_size:,}")
     table.add_row("candidate strings (selected)", f"{len(result.candidates):,}")
     table.add_row("concepts after the firing filter", f"{len(pool):,}")
     table.add_row("denotation classes", f"{len(np.unique(pool.denotation)):,}")

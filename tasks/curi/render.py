@@ -48,7 +48,7 @@ __all__ = [
     "visible_pixels",
 ]
 
-MIN_SIZE, MAX_SIZE = 32, 640
+MIN_SIZE, MAX_SIZE = 16, 640
 
 _F32 = np.float32
 # Anti-aliasing: an edge pixel averages its centre ray with three more on a circle around it.

@@ -138,13 +138,10 @@ def split_codes(pool: Pool) -> dict[str, str]:
 _MEMBER = {"train": "ta", "val": "vea", "test": "ea"}
 
 
-def split_indices(split: str, subset: str, pool: Pool | None = None) -> np.ndarray:
+def split_indices(split: str, subset: str, pool: Pool) -> np.ndarray:
     """Indices into the pool of a split's subset, ascending."""
-    from tasks.curi.pool import load_pool
-
     check_split(split)
     check_subset(subset)
-    pool = pool if pool is not None else load_pool()
     codes = pool.splits[split]
     allowed = _MEMBER[subset]
     if split == "comp" and subset == "val":
@@ -152,11 +149,8 @@ def split_indices(split: str, subset: str, pool: Pool | None = None) -> np.ndarr
     return np.array([i for i, c in enumerate(codes) if c in allowed], dtype=np.int64)
 
 
-def split_concepts(split: str, subset: str, pool: Pool | None = None) -> tuple[str, ...]:
-    """The concept strings of a split's subset, from the generated pool."""
-    from tasks.curi.pool import load_pool
-
-    pool = pool if pool is not None else load_pool()
+def split_concepts(split: str, subset: str, pool: Pool) -> tuple[str, ...]:
+    """The concept strings of a split's subset of ``pool``."""
     return tuple(pool.concepts[i] for i in split_indices(split, subset, pool))
 
 

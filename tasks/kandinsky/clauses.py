@@ -252,7 +252,8 @@ def enumerate_group(group: str) -> tuple[Clause, ...]:
     """All clauses of a group such as ``3_no_pairs_2`` or ``6_pair_3_1``, in a fixed order.
 
     Pair slots are interchangeable (the pairing is existentially quantified over every order), so
-    a pair group lists each multiset of slot formulas once.
+    a pair group lists each multiset of slot formulas once. Groups list what Pix2Code's clause
+    generator writes: ``6_pair_2_1`` has no clause whose two pairs are both negated.
     """
     match = _GROUP.fullmatch(group)
     if match is None:
@@ -264,4 +265,9 @@ def enumerate_group(group: str) -> tuple[Clause, ...]:
     if n not in PAIR_OBJECT_COUNTS or not 1 <= n_slots <= n // 2:
         raise ValueError(f"unknown clause group {group!r}: {n} objects cannot have {n_slots} constrained pairs")
     pool = formulas(int(match["pair_lits"]))
-    return tuple(PairClause(n, slots) for slots in itertools.combinations_with_replacement(pool, n_slots))
+    clauses = (PairClause(n, slots) for slots in itertools.combinations_with_replacement(pool, n_slots))
+    if group == "6_pair_2_1":
+        # Pix2Code's generator writes this group with the negation patterns [[F], [F]] and
+        # [[F], [T]] only: at least one of the two constrained pairs is not negated.
+        clauses = (c for c in clauses if not all(slot.literals[0].negated for slot in c.slots))
+    return tuple(clauses)

@@ -16,8 +16,9 @@ train/test name lists are not public, so two steps differ:
 
 A clause is kept only if
 
-* it is sampleable: over 20,000 boosted proposals each, positives and negatives both occur at a
-  rate of at least 1/250, so a 10,000-proposal budget runs out with probability below e^-40
+* it is sampleable: over 20,000 boosted random figures (one set per object count, drawn as the
+  episodes draw them), positives and negatives both occur at a rate of at least 1/250, so a
+  10,000-figure budget runs out with probability below e^-40
   (tautologies such as ``4_pair1_same_color`` — four objects in three colours always contain a
   same-colour pair — fail here); and
 * it is not equivalent to a clause kept before it (earlier group, or earlier in its group): two
@@ -39,6 +40,7 @@ import numpy as np
 from tasks.kandinsky.clauses import Clause, enumerate_group
 from tasks.kandinsky.concept_list import DATA_FILE, VERSION, ConceptEntry, ConceptList, GroupReport, write_concepts
 from tasks.kandinsky.predicates import Codes
+from tasks.kandinsky.figures import Figures, random_figures
 from tasks.kandinsky.sampling import acceptance_rate, codes_of, propose
 
 SEED = 1244
@@ -84,6 +86,7 @@ class _Validation:
 
     def __init__(self) -> None:
         self.probes: dict[int, Codes] = {}
+        self.figures: dict[int, Figures] = {}
         self.seen: set[tuple[int, bytes]] = set()
 
     def judge(self, clause: Clause) -> ConceptEntry | str:
@@ -94,9 +97,11 @@ class _Validation:
         key = (n, np.packbits(clause.evaluate(self.probes[n])).tobytes())
         if key in self.seen:
             return "equivalent"
+        if n not in self.figures:
+            self.figures[n] = random_figures(np.random.default_rng([SEED, n, 1]), n, RATE_DRAWS)
         rng = _concept_rng(clause.name)
-        pos = acceptance_rate(rng, clause, True, RATE_DRAWS)
-        neg = acceptance_rate(rng, clause, False, RATE_DRAWS)
+        pos = acceptance_rate(rng, clause, True, self.figures[n])
+        neg = acceptance_rate(rng, clause, False, self.figures[n])
         if min(pos, neg) < MIN_RATE:
             return "unsampleable"
         self.seen.add(key)

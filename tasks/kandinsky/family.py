@@ -8,6 +8,7 @@ import numpy as np
 
 from tasks.base import SUPPORT_NEGATIVES, SUPPORT_POSITIVES, SceneEpisode, TaskFamily, shuffled_episode
 from tasks.kandinsky.clauses import Clause, parse_concept
+from tasks.schema import Column, schema_from
 from tasks.kandinsky.concept_list import load_concepts
 from tasks.kandinsky.patterns import PATTERNS
 from tasks.kandinsky.render import render_scene
@@ -37,11 +38,16 @@ class KandinskyFamily(TaskFamily):
     name = "kandinsky"
     version = 0
     subsets = ("train", "test")
-    object_features = (
-        tuple(f"shape={s}" for s in SHAPES)
-        + tuple(f"color={c}" for c in COLORS)
-        + tuple(f"size={c}" for c in SIZE_CLASSES)
-        + ("x", "y", "size")
+    object_schema = schema_from(
+        "kandinsky",
+        {"shape": SHAPES, "color": COLORS, "size": SIZE_CLASSES},
+        (
+            Column("x", "x", "number", unit="image width", description="centre, from the left edge"),
+            Column("y", "y", "number", unit="image height", description="centre, from the top edge"),
+            Column("s", "s", "number", unit="image width",
+                   description="size s: a square's side is 0.6 s, a circle has the same area, a triangle's circumradius is 0.404 s"),
+        ),
+        6,
     )
     max_objects = 6
     image_shape = (128, 128)
@@ -63,6 +69,10 @@ class KandinskyFamily(TaskFamily):
             self._clauses = {cid: parse_concept(cid) for ids in self._ids.values() for cid in ids}
         else:
             self._ids = {subset: (pattern,) for subset in self.subsets}
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return {"concepts": self.concepts, "pattern": self.pattern}
 
     def __repr__(self) -> str:
         return f"KandinskyFamily(concepts={self.concepts!r}, pattern={self.pattern!r})"

@@ -1,12 +1,11 @@
 """Rejection sampling of positive and negative figures for RelKP clauses (kandinsky.md §5, §10.6).
 
-A figure is proposed as attribute codes first (shape, colour, continuous size), the clause is
-checked on a whole batch of proposals at once, and only accepted proposals pay for placement.
-RelKP clauses do not look at positions, so this gives the same figures as "draw a complete
-figure, keep it if the clause has the wanted value", except that a size shrunk during placement
-could change a size class: such a figure is checked again and rejected if its label flipped.
+As Pix2Code's generator does, a figure is drawn whole — every object placed with its attributes
+(:func:`tasks.kandinsky.figures.random_figures`) — and kept when the clause has the wanted value
+on it. Batches of figures are drawn and judged at once.
 
-Proposals carry the reference's boosts, which make rare figures reachable:
+Figures carry the reference's boosts, which make rare figures reachable; like the reference, they
+edit a finished figure before it is judged:
 
 * positives of all-object clauses: with p = 0.1 all objects get one colour if a non-negated
   ``same_color`` occurs, and likewise (independently) one shape for ``same_shape``;
@@ -14,7 +13,11 @@ Proposals carry the reference's boosts, which make rare figures reachable:
   shape for ``not_same_shape``, and with p = 0.5 one size value (hence one class) for
   ``not_same_size``.
 
-Every figure allows at most 10,000 proposals; running out raises :class:`SamplingError`.
+One deviation: an edit that changes shapes or sizes can make objects overlap; the reference keeps
+such figures, we discard them (no figure ever shows overlapping objects). The size boost draws
+the common size from the figure's own size range (the reference always uses the 4-object range).
+
+Every figure allows at most 10,000 draws; running out raises :class:`SamplingError`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import math
 import numpy as np
 
 from tasks.kandinsky.clauses import AllObjectsClause, Clause, Literal
-from tasks.kandinsky.placement import place_objects
+from tasks.kandinsky.figures import Figures, overlapping, random_figures
 from tasks.kandinsky.predicates import Codes
 from tasks.kandinsky.universe import (
     COLORS,
@@ -57,7 +60,8 @@ def boosts(clause: Clause, label: bool) -> tuple[tuple[str, float], ...]:
 def propose(
     rng: np.random.Generator, n_objects: int, forced: tuple[tuple[str, float], ...], batch: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``batch`` random figures as (shape codes, colour codes, sizes), each ``(batch, n_objects)``."""
+    """``batch`` unplaced figures as (shape codes, colour codes, sizes), each ``(batch, n_objects)``:
+    attributes only, uniform, with the boosts; for probing clauses' truth tables, not for episodes."""
     low, high = size_range(n_objects)
     shapes = rng.integers(0, len(SHAPES), (batch, n_objects), dtype=np.int8)
     colors = rng.integers(0, len(COLORS), (batch, n_objects), dtype=np.int8)
@@ -73,6 +77,10 @@ def codes_of(shapes: np.ndarray, colors: np.ndarray, sizes: np.ndarray) -> Codes
     return Codes(shapes, colors, size_classes(sizes))
 
 
+def figure_codes(figures: Figures) -> Codes:
+    return codes_of(figures.shape, figures.color, figures.size)
+
+
 def scene_codes(scene: KandinskyScene) -> Codes:
     """A one-figure batch of codes for a scene."""
     shapes = np.array([[SHAPES.index(o.shape) for o in scene.objects]], dtype=np.int8)
@@ -81,25 +89,44 @@ def scene_codes(scene: KandinskyScene) -> Codes:
     return codes_of(shapes, colors, sizes)
 
 
-def acceptance_rate(rng: np.random.Generator, clause: Clause, label: bool, draws: int) -> float:
-    """Fraction of boosted proposals (before placement) whose clause value equals ``label``."""
-    shapes, colors, sizes = propose(rng, clause.n_objects, boosts(clause, label), draws)
-    return float(np.mean(clause.evaluate(codes_of(shapes, colors, sizes)) == label))
+def boost(rng: np.random.Generator, figures: Figures, forced: tuple[tuple[str, float], ...]) -> tuple[Figures, np.ndarray]:
+    """Apply the boosts to finished figures: (edited figures, which of them are still valid)."""
+    n = figures.shape.shape[1]
+    shape, color, size = figures.shape.copy(), figures.color.copy(), figures.size.copy()
+    moved = np.zeros(len(figures), dtype=bool)
+    for predicate, probability in forced:
+        hit = rng.random(len(figures)) < probability
+        if predicate == "same_color":
+            color[hit] = rng.integers(0, len(COLORS), hit.sum(), dtype=np.int8)[:, None]
+        elif predicate == "same_shape":
+            shape[hit] = rng.integers(0, len(SHAPES), hit.sum(), dtype=np.int8)[:, None]
+            moved |= hit
+        else:
+            low, high = size_range(n)
+            size[hit] = rng.uniform(low, high, hit.sum())[:, None]
+            moved |= hit
+    edited = Figures(shape, color, size, figures.x, figures.y)
+    valid = np.ones(len(figures), dtype=bool)
+    rows = np.flatnonzero(moved)
+    if rows.size:
+        valid[rows] = ~overlapping(edited.take(rows))
+    return edited, valid
 
 
-def _placed_scene(
-    rng: np.random.Generator, clause: Clause, label: bool, shapes: np.ndarray, colors: np.ndarray, sizes: np.ndarray
-) -> KandinskyScene | None:
-    footprints = place_objects(rng, shapes.tolist(), sizes.tolist())
-    final_sizes = np.array([fp.size for fp in footprints])
-    if not np.array_equal(size_classes(final_sizes), size_classes(sizes)):
-        recheck = codes_of(shapes[None], colors[None], final_sizes[None])
-        if bool(clause.evaluate(recheck)[0]) != label:
-            return None
+def acceptance_rate(rng: np.random.Generator, clause: Clause, label: bool, figures: Figures) -> float:
+    """Fraction of boosted random figures (``figures``, placed, of the clause's object count)
+    that are valid and whose clause value equals ``label``."""
+    edited, valid = boost(rng, figures, boosts(clause, label))
+    return float(np.mean(valid & (clause.evaluate(figure_codes(edited)) == label)))
+
+
+def _scene(figures: Figures, row: int) -> KandinskyScene:
     return KandinskyScene(
         tuple(
-            KandinskyObject(SHAPES[s], COLORS[c], fp.size, fp.x, fp.y)
-            for s, c, fp in zip(shapes.tolist(), colors.tolist(), footprints)
+            KandinskyObject(SHAPES[s], COLORS[c], float(z), float(x), float(y))
+            for s, c, z, x, y in zip(
+                figures.shape[row].tolist(), figures.color[row].tolist(), figures.size[row], figures.x[row], figures.y[row]
+            )
         )
     )
 
@@ -110,24 +137,22 @@ def sample_scenes(
     """``count`` independent figures whose clause value is ``label``, by boosted rejection sampling."""
     forced = boosts(clause, label)
     found: list[KandinskyScene] = []
-    tries = proposed = 0  # tries: proposals since the last accepted figure
+    tries = proposed = 0  # tries: figures drawn since the last accepted one
     while len(found) < count:
         rate = (len(found) + 1) / (proposed + 2)
         batch = int(min(_MAX_BATCH, max(_MIN_BATCH, math.ceil(1.25 * (count - len(found)) / rate))))
-        shapes, colors, sizes = propose(rng, clause.n_objects, forced, batch)
-        hits = np.flatnonzero(clause.evaluate(codes_of(shapes, colors, sizes)) == label)
+        figures, valid = boost(rng, random_figures(rng, clause.n_objects, batch), forced)
+        hits = np.flatnonzero(valid & (clause.evaluate(figure_codes(figures)) == label))
         last = -1
         for row in hits.tolist():
             tries += row - last
             last = row
             if tries > max_tries:
                 break
-            scene = _placed_scene(rng, clause, label, shapes[row], colors[row], sizes[row])
-            if scene is not None:
-                found.append(scene)
-                tries = 0
-                if len(found) == count:
-                    break
+            found.append(_scene(figures, row))
+            tries = 0
+            if len(found) == count:
+                break
         else:
             tries += batch - 1 - last
         proposed += batch

@@ -9,7 +9,7 @@ observation's ``(S, K, F)`` object table becomes scenes for both evaluators.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,9 +18,7 @@ from agents.pix2code.dsl.primitives import BASE_NAMES, CATEGORIES, SPECS, SceneO
 from agents.pix2code.dsl.scene_table import SceneTable
 from agents.pix2code.dsl.terms import Primitive
 from agents.pix2code.dsl.types import BOOL, INT, LIST_OBJ, OBJ, TCon, Type, arrow, list_of
-from tasks.curi import scenes as curi_scenes
-from tasks.curi.family import decode_object_table
-from tasks.kandinsky import universe as kandinsky_universe
+from pix2code_env import ObjectSchema, object_schema
 
 Scene = tuple[SceneObject, ...]
 
@@ -104,60 +102,37 @@ def scenes_from_table(table: SceneTable) -> list[Scene]:
     return out
 
 
-def _one_hot_codes(block: np.ndarray, category: str, names: Sequence[str]) -> np.ndarray:
-    """Argmax of a one-hot block, mapped to indices into ``CATEGORIES[category]``."""
-    lookup = np.array([CATEGORIES[category].index(n) for n in names], dtype=np.int64)
-    return lookup[np.argmax(block, axis=-1)]
+@dataclass(frozen=True)
+class SchemaDecoder:
+    """Decodes an env's object tables through its self-described schema (``object_schema``).
 
+    One-hot attributes named like a DSL category (shape, colour, material, size) become codes
+    into :data:`CATEGORIES`; ``bins`` maps a numeric attribute to the integer attribute of its
+    bin (CURI's location bins: floor(pixels / (scale / bins))); ``continuous`` maps a DSL
+    attribute to a numeric column, kept as stored (0..1).
+    """
 
-# ---------------------------------------------------------------------------------------------
-# CURI: 19 features = shape(3) colour(8) material(2) size(2) px/240 py/160 depth/16 rotation/360
+    schema: ObjectSchema
+    bins: Mapping[str, str] = field(default_factory=dict)
+    continuous: Mapping[str, str] = field(default_factory=dict)
 
-CURI_SHAPES, CURI_COLORS = curi_scenes.SHAPES, curi_scenes.COLORS
-CURI_MATERIALS, CURI_SIZES = curi_scenes.MATERIALS, curi_scenes.SIZES
-
-
-def decode_curi(objects: np.ndarray, mask: np.ndarray) -> SceneTable:
-    codes = decode_object_table(objects, mask)  # the family's own inverse of its object table
-
-    def category(name: str, values: Sequence[str]) -> tuple[str, np.ndarray]:
-        lookup = np.array([CATEGORIES[name].index(v) for v in values], dtype=np.int64)
-        return name, lookup[np.maximum(codes[name], 0)]
-
-    return SceneTable(
-        mask,
-        {
-            "shape": category("shape", CURI_SHAPES),
-            "color": category("color", CURI_COLORS),
-            "material": category("material", CURI_MATERIALS),
-            "size": category("size", CURI_SIZES),
-        },
-        {
-            "xbin": np.floor_divide(codes["px"], curi_scenes.X_BIN_WIDTH),
-            "ybin": np.floor_divide(codes["py"], curi_scenes.Y_BIN_HEIGHT),
-        },
-        {"x": objects[..., 15], "y": objects[..., 16]},
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Kandinsky: 12 features = shape(3) colour(3) size class(3) x y s
-
-KANDINSKY_SHAPES, KANDINSKY_COLORS = kandinsky_universe.SHAPES, kandinsky_universe.COLORS
-KANDINSKY_SIZES = kandinsky_universe.SIZE_CLASSES
-
-
-def decode_kandinsky(objects: np.ndarray, mask: np.ndarray) -> SceneTable:
-    return SceneTable(
-        mask,
-        {
-            "shape": ("shape", _one_hot_codes(objects[..., 0:3], "shape", KANDINSKY_SHAPES)),
-            "color": ("color", _one_hot_codes(objects[..., 3:6], "color", KANDINSKY_COLORS)),
-            "size": ("size", _one_hot_codes(objects[..., 6:9], "size", KANDINSKY_SIZES)),
-        },
-        {},
-        {"x": objects[..., 9], "y": objects[..., 10], "s": objects[..., 11]},
-    )
+    def __call__(self, objects: np.ndarray, mask: np.ndarray) -> SceneTable:
+        codes = self.schema.decode(objects, mask)
+        categorical = {}
+        for name, values in self.schema.categorical.items():
+            if name in CATEGORIES:
+                lookup = np.array([CATEGORIES[name].index(v) for v in values], dtype=np.int64)
+                categorical[name] = (name, lookup[np.maximum(codes[name], 0)])
+        integer = {}
+        for attribute, name in self.bins.items():
+            column = self.schema.column(attribute)
+            pixels = np.rint(np.nan_to_num(codes[attribute], nan=0.0))
+            integer[name] = np.floor_divide(pixels, column.scale / column.bins).astype(np.int64)
+        continuous = {
+            name: objects[..., self.schema.names.index(self.schema.column(attribute).name)]
+            for name, attribute in self.continuous.items()
+        }
+        return SceneTable(mask, categorical, integer, continuous)
 
 
 def _universe(*categories: str) -> tuple[Type, ...]:
@@ -180,6 +155,17 @@ _COMMON_WEIGHTS: dict[str, float] = {
     "empty?": -5.0, "forall": 0.0, "exists": 0.0, "count": -0.5, "find": -5.0,
 }  # fmt: skip
 
+CURI_DECODER = SchemaDecoder(
+    object_schema("Pix2Code-CURI-v0"), bins={"px": "xbin", "py": "ybin"}, continuous={"x": "px", "y": "py"}
+)
+CURI_SHAPES, CURI_COLORS, CURI_MATERIALS, CURI_SIZES = (
+    CURI_DECODER.schema.categorical[name] for name in ("shape", "color", "material", "size")
+)
+KANDINSKY_DECODER = SchemaDecoder(object_schema("Pix2Code-Kandinsky-v0"), continuous={"x": "x", "y": "y", "s": "s"})
+KANDINSKY_SHAPES, KANDINSKY_COLORS, KANDINSKY_SIZES = (
+    KANDINSKY_DECODER.schema.categorical[name] for name in ("shape", "color", "size")
+)
+
 CURI_PRIMITIVES = BASE_NAMES + (
     "color", "shape", "material", "size", "xbin", "ybin", "remove",
 ) + CURI_COLORS + CURI_SHAPES + CURI_MATERIALS + CURI_SIZES  # fmt: skip
@@ -197,9 +183,9 @@ CURI = Domain(
     weights=CURI_WEIGHTS,
     log_variable=0.0,
     types=_universe("color", "shape", "material", "size"),
-    n_features=19,
-    max_objects=5,
-    decode=decode_curi,
+    n_features=CURI_DECODER.schema.width,
+    max_objects=CURI_DECODER.schema.max_objects,
+    decode=CURI_DECODER,
     attribute_values={"shape": CURI_SHAPES, "color": CURI_COLORS, "material": CURI_MATERIALS, "size": CURI_SIZES},
     layout=("xbin", "ybin", "x", "y"),
     max_depth=2,
@@ -225,9 +211,9 @@ KANDINSKY = Domain(
     weights=KANDINSKY_WEIGHTS,
     log_variable=0.0,
     types=_universe("color", "shape", "size"),
-    n_features=12,
-    max_objects=6,
-    decode=decode_kandinsky,
+    n_features=KANDINSKY_DECODER.schema.width,
+    max_objects=KANDINSKY_DECODER.schema.max_objects,
+    decode=KANDINSKY_DECODER,
     attribute_values={"shape": KANDINSKY_SHAPES, "color": KANDINSKY_COLORS},
     layout=("size", "s", "x", "y"),
     negatives="uniform",
