@@ -21,6 +21,7 @@ import numpy as np
 from agents.base import Agent, Classifier, query_view, support_view
 from agents.pix2code.dsl.domains import DOMAINS, Domain, domain_for_env_id
 from agents.pix2code.layouts import load_layouts
+from agents.pix2code.library.shipped import Guide, resolve
 from agents.pix2code.search import SearchBudget, SearchResult, SolverOptions, predict, solve
 
 MODALITIES = ("scene",)
@@ -78,7 +79,8 @@ class Pix2CodeClassifier(Classifier):
         return {
             "exact": self.result.exact,
             "support_errors": None if best is None else best.errors,
-            "candidates": self.result.candidates_evaluated,
+            "candidates": None if best is None else best.found_after,  # enumerated before the chosen program
+            "candidates_total": self.result.candidates_evaluated,
             "search_seconds": round(self.result.seconds, 4),
             "timed_out": self.result.timed_out,
             "stop_reason": self.result.stop_reason,
@@ -91,8 +93,11 @@ class Pix2CodeAgent(Agent):
     Options: ``modality`` ("scene": object tables), ``seconds`` (wall-clock safety cap per task;
     a run cut by it depends on the machine and says so in ``diagnostics()["timed_out"]``),
     ``enumerated`` / ``assembled`` (the candidate budget: a run that stops on it is
-    reproducible), ``top_k`` (programs that vote), ``seed`` (the synthetic scene pools) and
-    ``layout_prior`` (use the domain's shipped layout prior, :mod:`agents.pix2code.layouts`).
+    reproducible), ``top_k`` (programs that vote), ``seed`` (the synthetic scene pools),
+    ``layout_prior`` (use the domain's shipped layout prior, :mod:`agents.pix2code.layouts`),
+    ``library`` (None: the library learned for the env, shipped with the package; ``"base"``:
+    the base DSL with its starting weights and no recognition model; or a library file) and
+    ``dsl`` (the base DSL: ``"default"``).
     """
 
     name = "pix2code"
@@ -108,6 +113,8 @@ class Pix2CodeAgent(Agent):
         top_k: int = SolverOptions.top_k,
         seed: int = 0,
         layout_prior: bool = True,
+        library: str | None = None,
+        dsl: str = "default",
         **options: Any,
     ) -> None:
         super().__init__(env_id, **options)
@@ -117,10 +124,18 @@ class Pix2CodeAgent(Agent):
                 "reading images needs the perception module"
             )
         self.modality = modality
-        self.domain = domain_for_env_id(env_id) if env_id is not None else None
+        self.domain = domain_for_env_id(env_id, dsl) if env_id is not None else None
         self.budget = SearchBudget(seconds=seconds, enumerated=enumerated, assembled=assembled)
         self.options = SolverOptions(seed=seed, top_k=top_k)
         self.layout_prior = layout_prior
+        self.library, self.dsl = library, dsl
+        self._guides: dict[str, Guide] = {}
+
+    def guide(self, domain: Domain) -> Guide:
+        """The library (and recognition model) searched with in ``domain`` (loaded once)."""
+        if domain.name not in self._guides:
+            self._guides[domain.name] = resolve(self.env_id, domain.name, self.library, self.dsl)
+        return self._guides[domain.name]
 
     def _domain(self, obs: Mapping[str, np.ndarray]) -> Domain:
         """The env id's domain, or the one whose object schema has the observation's width."""
@@ -140,10 +155,12 @@ class Pix2CodeAgent(Agent):
                 "make the environment with modality 'scene' or 'both'"
             )
         domain = self._domain(support)
+        objects, mask, labels = support["support_objects"], support["support_object_mask"], support["support_labels"]
         result = solve(
             domain,
-            (support["support_objects"], support["support_object_mask"]),
-            support["support_labels"],
+            (objects, mask),
+            labels,
+            grammar=self.guide(domain).grammar_for(objects, mask, labels),
             budget=self.budget,
             options=self.options,
             reference_scenes=load_layouts(domain.name) if self.layout_prior else None,

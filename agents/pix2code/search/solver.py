@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,6 +88,7 @@ class ScoredProgram:
     log_posterior: float
     extension: float
     errors: int = 0
+    found_after: int = 0  # candidates evaluated when this program (or its behaviour) was first kept
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,9 @@ class _Scorer:
         self.size = size
         self.top_k = top_k
         self.max_errors = max_errors
-        # items: (posterior, -arrival, value, entry, log prior, log likelihood, errors)
+        # items: (posterior, -arrival, value, entry, log prior, log likelihood, errors, found after)
         self.heap: list[tuple] = []
+        self.clock: Callable[[], int] = lambda: 0  # candidates evaluated so far (set by solve)
         self.near: list[tuple] = []
         self.counter = 0
         self.consistent = 0
@@ -184,7 +186,7 @@ class _Scorer:
     def _push(self, heap: list, post: float, value: int, entry: Entry, lp: float, ll: float, errors: int) -> None:
         """Keep the k best distinct behaviours; a cheaper program for a kept behaviour replaces it."""
         self.counter += 1
-        item = (post, -self.counter, value, entry, lp, ll, errors)
+        item = (post, -self.counter, value, entry, lp, ll, errors, self.clock())
         for i, old in enumerate(heap):
             if old[2] == value:
                 if post > old[0]:
@@ -199,10 +201,10 @@ class _Scorer:
     def results(self) -> tuple[ScoredProgram, ...]:
         heap = self.heap if self.heap else self.near
         scored = []
-        for post, _, _, entry, lp, ll, errors in sorted(heap, key=lambda t: (-t[0], t[1])):
+        for post, _, _, entry, lp, ll, errors, found in sorted(heap, key=lambda t: (-t[0], t[1])):
             program = "(lambda " + entry.term().show() + ")"
             extension = self.size.extension(self._hits(entry.value, entry))
-            scored.append(ScoredProgram(program, lp, ll, post, extension, errors))
+            scored.append(ScoredProgram(program, lp, ll, post, extension, errors, found))
         return tuple(scored)
 
 
@@ -330,6 +332,8 @@ def solve(
     setup = _prepare(domain, support_scenes, support_labels, extra_scenes, grammar, options, reference_scenes)
     scorer = setup.scorer
     enumerator = BottomUpEnumerator(setup.grammar, setup.ctx, quantum=options.quantum)
+    assembler: Assembler | None = None
+    scorer.clock = lambda: enumerator.evaluated + (assembler.checked if assembler is not None else 0)
     deadline = math.inf if budget.seconds is None else started + budget.seconds
     enum_deadline = math.inf if budget.seconds is None else started + budget.seconds * budget.enumeration_share
     enumeration_started = time.perf_counter()
