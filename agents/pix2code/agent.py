@@ -87,6 +87,15 @@ class Pix2CodeClassifier(Classifier):
         }
 
 
+def copy_agent(agent: Pix2CodeAgent) -> Pix2CodeAgent:
+    """A shallow copy with its own guide cache."""
+    import copy
+
+    clone = copy.copy(agent)
+    clone._guides = {}
+    return clone
+
+
 class Pix2CodeAgent(Agent):
     """Few-shot concepts as λ-calculus programs, found by guided enumeration (registered as ``pix2code``).
 
@@ -130,6 +139,18 @@ class Pix2CodeAgent(Agent):
         self.layout_prior = layout_prior
         self.library, self.dsl = library, dsl
         self._guides: dict[str, Guide] = {}
+
+    def revise(self, remove=(), add=None, edit=None) -> Pix2CodeAgent:
+        """A new agent searching a revised copy of this agent's library (see
+        :func:`agents.pix2code.revise.revise`); this agent is unchanged."""
+        from agents.pix2code.revise import revise
+
+        if self.domain is None:
+            raise ValueError("revise needs an agent made with env_id (to know whose library to revise)")
+        revised = revise(self.guide(self.domain).library, remove, add, edit)
+        clone = copy_agent(self)
+        clone.library = revised
+        return clone
 
     def guide(self, domain: Domain) -> Guide:
         """The library (and recognition model) searched with in ``domain`` (loaded once)."""

@@ -66,6 +66,7 @@ class Library:
     provenance: Mapping[str, Any] = field(default_factory=dict)
     revisions: tuple[Mapping[str, Any], ...] = ()
     recognition: str | None = None  # file name of the recognition model, beside the library file
+    removed: tuple[str, ...] = ()  # base primitives a revision took out
 
     @property
     def domain(self) -> Domain:
@@ -80,7 +81,8 @@ class Library:
     def grammar(self) -> Grammar:
         """The search grammar: base productions and inventions, with this library's weights."""
         domain = self.domain
-        productions = [Production(t, float(self.weights.get(t.name, 0.0))) for t in domain.terms]
+        removed = set(self.removed)
+        productions = [Production(t, float(self.weights.get(t.name, 0.0))) for t in domain.terms if t.name not in removed]
         productions += [Production(inv.term, inv.weight) for inv in self.inventions]
         return Grammar(productions, self.log_variable, domain.types, domain.request, domain.max_depth)
 
@@ -116,6 +118,7 @@ class Library:
             "log_variable": round(self.log_variable, 6),
             "inventions": [inv.to_json() for inv in self.inventions],
             "recognition": self.recognition,
+            "removed": list(self.removed),
             "provenance": dict(self.provenance),
             "revisions": [dict(r) for r in self.revisions],
         }
@@ -152,6 +155,9 @@ class Library:
         except (KeyError, ValueError) as error:
             raise LibraryError(f"{where}: {error}") from None
         table = dict(domain.parse_table)
+        for name in data.get("removed", []):
+            if table.pop(name, None) is None:
+                raise LibraryError(f"{where}: removes {name!r}, which the {data.get('dsl')} {data['family']} DSL lacks")
         for name in data.get("weights", {}):
             if name not in table:
                 raise LibraryError(f"{where}: weight for {name!r}, which the {data.get('dsl')} {data['family']} DSL lacks")
@@ -162,7 +168,7 @@ class Library:
             family=data["family"], dsl=data.get("dsl", "default"), weights=dict(data.get("weights", {})),
             log_variable=float(data.get("log_variable", 0.0)), inventions=tuple(inventions),
             provenance=data.get("provenance", {}), revisions=tuple(data.get("revisions", [])),
-            recognition=data.get("recognition"),
+            recognition=data.get("recognition"), removed=tuple(data.get("removed", [])),
         )  # fmt: skip
 
 

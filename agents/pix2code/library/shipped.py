@@ -54,8 +54,12 @@ class Guide:
         return self.grammar.with_weights(names, log_variable=float(w[-1]))
 
 
-def resolve(env_id: str | None, family: str, library: str | os.PathLike | None, dsl: str) -> Guide:
-    """The guide for an agent: see the module docstring."""
+def resolve(env_id: str | None, family: str, library: Library | str | os.PathLike | None, dsl: str) -> Guide:
+    """The guide for an agent: see the module docstring (a :class:`Library` object is used as is)."""
+    if isinstance(library, Library):
+        if library.family != family:
+            raise ValueError(f"the library was made for the {library.family!r} family, not {family!r}")
+        return Guide(library, library.grammar(), None, "revised")
     if library is None:
         shipped = SHIPPED.get(env_id or "")
         library = LIBRARIES / shipped if shipped and (LIBRARIES / shipped).exists() and dsl == "default" else "base"
