@@ -68,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
                   console=console) as bar:
         wake_bar = bar.add_task("wake", total=len(tasks))
 
+        args.out.mkdir(parents=True, exist_ok=True)
+        log = (args.out / "log.jsonl").open("a")
+
         def report(stage: str, info: dict) -> None:
+            log.write(json.dumps({"time": round(time.time(), 1), "stage": stage, **info}) + "\n")
+            log.flush()
             if stage == "wake":
                 bar.update(wake_bar, advance=1, description=f"iteration {info['iteration']}: wake")
             elif stage == "sleep":
@@ -78,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 console.print(_iteration_table(info))
 
         library = run(settings, args.out, tasks, report)
+        log.close()
     state = json.loads((args.out / "state.json").read_text())
     final_it = settings.iterations
     shutil.copyfile(args.out / f"recognition-it{final_it}.pt", args.out / "recognition.pt")
