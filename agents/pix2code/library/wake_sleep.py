@@ -27,7 +27,7 @@ from agents.pix2code.library.summary import summarise
 from agents.pix2code.library.wake import Task, wake
 from agents.pix2code.recognition.model import RecognitionModel, library_digest, load_recognition
 from agents.pix2code.recognition.training import dreams, examples_from, train
-from agents.pix2code.search.solver import SearchBudget, program_labels
+from agents.pix2code.search.solver import Labeller, SearchBudget
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def run(settings: Settings, out: Path, tasks: list[Task], report: Report = lambd
     domain = library.domain
     scenes = domain.table(np.concatenate([t.objects for t in tasks] + [t.query_objects for t in tasks]),
                           np.concatenate([t.mask for t in tasks] + [t.query_mask for t in tasks]))
-    same_meaning = agreement(lambda term: program_labels(term.show(), domain, scenes))
+    same_meaning = agreement(Labeller(domain, scenes))
     budget = SearchBudget(seconds=settings.seconds, enumerated=settings.enumerated, assembled=settings.assembled)
     for it in range(done + 1, settings.iterations + 1):
         started = time.perf_counter()

@@ -18,7 +18,7 @@ from agents.pix2code.dsl.domains import Domain
 from agents.pix2code.library.summary import Summary, summarise
 from agents.pix2code.recognition.model import RecognitionModel, program_log_probability
 from agents.pix2code.search.grammar import Grammar
-from agents.pix2code.search.solver import program_labels
+from agents.pix2code.search.solver import Labeller
 
 POSITIVES, NEGATIVES = 5, 20
 
@@ -38,14 +38,14 @@ def dreams(
     attempts: int = 20,
 ) -> list[Example]:
     """Up to ``n`` dreams on the scenes (objects (N, K, F), mask (N, K)) of the training tasks."""
-    table = domain.table(objects, mask)
+    labeller = Labeller(domain, domain.table(objects, mask))
     out: list[Example] = []
     for _ in range(n * attempts):
         if len(out) == n:
             break
         try:
             program = grammar.sample(rng, max_size=14)
-            labels = program_labels(program.show(), domain, table)
+            labels = labeller(program)
             summary = summarise(grammar, program)
         except (ValueError, RecursionError):
             continue

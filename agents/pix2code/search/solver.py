@@ -32,6 +32,7 @@ from agents.pix2code.dsl.inference import typecheck
 from agents.pix2code.dsl.interpreter import classify
 from agents.pix2code.dsl.scene_table import SceneTable
 from agents.pix2code.dsl.syntax import parse
+from agents.pix2code.dsl.terms import Term
 from agents.pix2code.dsl.vector import evaluate_vectorised
 from agents.pix2code.dsl.vector import labels as vector_labels
 from agents.pix2code.dsl.vector_context import VectorContext
@@ -401,16 +402,27 @@ def score_programs(
     return out
 
 
+class Labeller:
+    """Labels many programs on one set of scenes: vectorised when possible (one context, built
+    once), else the interpreter (a failure or timeout on a scene counts as a negative)."""
+
+    def __init__(self, domain: Domain, table: SceneTable) -> None:
+        self.domain, self.table = domain, table
+        self.ctx = VectorContext(table, max_depth=max(2, domain.max_depth))
+
+    def __call__(self, program: str | Term) -> np.ndarray:
+        term = parse(program, self.domain.parse_table) if isinstance(program, str) else program
+        typecheck(term, self.domain.request)
+        try:
+            return vector_labels(term, self.ctx)
+        except Unsupported:
+            out = classify(term, scenes_from_table(self.table))
+            return np.array([bool(x) for x in out], dtype=bool)
+
+
 def program_labels(program: str, domain: Domain, table: SceneTable) -> np.ndarray:
-    """Labels of one program on scenes: vectorised when possible, else the interpreter
-    (a failure or timeout on a scene counts as a negative)."""
-    term = parse(program, domain.parse_table)
-    typecheck(term, domain.request)
-    try:
-        return vector_labels(term, VectorContext(table, max_depth=max(2, domain.max_depth)))
-    except Unsupported:
-        out = classify(term, scenes_from_table(table))
-        return np.array([bool(x) for x in out], dtype=bool)
+    """Labels of one program on scenes (see :class:`Labeller`)."""
+    return Labeller(domain, table)(program)
 
 
 def predict(result: SearchResult, scenes: Scenes, domain: Domain | None = None) -> tuple[np.ndarray, np.ndarray]:
