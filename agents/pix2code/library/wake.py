@@ -45,6 +45,7 @@ class Solved:
     name: str
     programs: tuple[tuple[str, float, float, int], ...]
     seconds: float
+    error: str | None = None
 
 
 def training_tasks(env_id: str, n: int, seed: int, env_kwargs: Mapping[str, Any] | None = None) -> list[Task]:
@@ -90,8 +91,11 @@ def solve_task(library_json: str, task: Task, weights: Sequence[float] | None, b
     if weights is not None:
         named = {p.name: float(w) for p, w in zip(grammar.productions, weights[:-1])}
         grammar = grammar.with_weights(named, log_variable=float(weights[-1]))
-    result = solve(domain, (task.objects, task.mask), task.labels, grammar=grammar, budget=budget,
-                   options=SolverOptions(seed=seed), reference_scenes=load_layouts(domain.name))
+    try:
+        result = solve(domain, (task.objects, task.mask), task.labels, grammar=grammar, budget=budget,
+                       options=SolverOptions(seed=seed), reference_scenes=load_layouts(domain.name))
+    except Exception as error:  # one task's failure must not end the run: it counts as unsolved
+        return Solved(task.name, (), 0.0, f"{type(error).__name__}: {error}")
     programs = tuple((p.program, p.log_prior, p.log_likelihood, p.found_after) for p in result.programs if p.errors == 0)
     return Solved(task.name, programs[:FRONTIER], result.seconds)
 
