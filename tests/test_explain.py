@@ -180,6 +180,29 @@ def test_exact_sentences(family, program, sentence, curi_bank, kandinsky_bank):
     assert explain(back, family) == sentence
 
 
+CORNERS = [  # higher-order and partial corners of the DSL: lists of functions, function variables...
+    "(lambda ((car (map (lambda (lambda (eq? $0 $1))) $0)) (car $0)))",
+    "(lambda ((if (empty? $0) (lambda (empty? $0)) (lambda (exists (lambda true) $0))) $0))",
+    "(lambda (fold (map (lambda (lambda (eq? (color $0) (color $1)))) $0) true (lambda (lambda (and ($1 (car $2)) $0)))))",
+    "(lambda (eq? (length (cons (lambda true) empty)) 1))",
+    "(lambda (#(lambda (#(lambda (exists (lambda (eq? (color $0) red)) $0)) $0)) $0))",
+    "(lambda (exists #(lambda (eq? (color $0) red)) $0))",
+    "(lambda (exists (lambda (exists (lambda (exists (lambda (and (eq? (shape $0) (shape $1)) (eq? (color $1) (color $2)))) $2)) $1)) $0))",
+    "(lambda (forall (lambda (or (eq? (xbin $0) 0) (gt? (ybin $0) (xbin $0)))) (cdr (cdr $0))))",
+    "(lambda (eq? (index (find (car $0) $0) $0) (car $0)))",
+    "(lambda (not (not (exists (lambda (not (not (eq? (size $0) large)))) $0))))",
+    "(lambda (eq? (map (lambda (color $0)) $0) (map (lambda (color $0)) (cdr $0))))",
+    "(lambda (exists (lambda (eq? $0 red)) (map (lambda (color $0)) $0)))",
+    "(lambda (forall (lambda (gt? $0 1)) (map (lambda (xbin $0)) $0)))",
+    "(lambda (gt? (- (max (length $0) 2) (min 1 (count (map (lambda (size $0)) $0) large))) (+ 1 (length (cdr $0)))))",
+]
+
+
+@pytest.mark.parametrize("program", CORNERS)
+def test_corners_of_the_dsl_read_back(program, curi_bank):
+    assert not _round_trips([("curi", program)], {"curi": curi_bank})
+
+
 def test_read_accepts_capitals_full_stop_and_american_spelling(curi_bank):
     back = read("There is a red object x such that every object other than x has the same color as x.", "curi")
     program = "(lambda (exists (lambda (and (eq? (color $0) red) (forall (lambda (eq? (color $0) (color $1))) (remove $0 $1)))) $0))"

@@ -1,19 +1,23 @@
 """Programs as plain English, and back: a reversible grammar for the Pix2Code DSLs.
 
 ``explain(program, family)`` says any well-typed ``list(obj) -> bool`` program as one sentence
-("there is a red metal cube", "every object has the same shape as some cylinder", "there are
-exactly two spheres to the right of x"); ``read(sentence, family)`` parses such a sentence back
-into a program that means the same (same truth value on every scene; not necessarily the same
-text: "x is red" reads back as ``(eq? (color x) red)`` whichever way round it was written).
+("there is a red metal cube", "every object has the same shape as some cylinder", "there is a
+gray object x such that there are exactly two spheres to the right of x"); ``read(sentence,
+family)`` parses such a sentence back into a program that means the same (the same truth value
+on every scene; not necessarily the same text: "x is red" reads back as ``(eq? (color x) red)``
+whichever way round it was written). Natural templates are tried first; every construct also
+has a compositional, parenthesised form, so unusual programs ("(the first element of the
+objects) is close to x") still read back.
 
 Learned primitives: with ``names`` (invention text -> (name, description template)) a known
 invention is said by its description, its placeholders ``A``, ``B``... filled with its
 arguments, and read back as that invention; any other invention is said (and read back) by its
-unfolded body. :func:`describe_invention` makes a name and a description template for a body.
+unfolded body. :func:`describe_invention` makes a name and a description for a body.
 
-The grammar lives in :mod:`~agents.pix2code.explain.speak` (program -> English) and
-:mod:`~agents.pix2code.explain.listen` (English -> program), over the named terms of
-:mod:`~agents.pix2code.explain.nodes` and the words of :mod:`~agents.pix2code.explain.lexicon`.
+Layout: :mod:`.nodes` (named terms, normal form, exact tidying), :mod:`.infer` (fast typing),
+:mod:`.lexicon` (the words), the speaker :mod:`.phrases` / :mod:`.speak_lists` / :mod:`.speak`,
+the reader :mod:`.hear_values` / :mod:`.hear` / :mod:`.listen` / :mod:`.reading`,
+:mod:`.relations` (RelKP's relations spelled out for DSLs without them), :mod:`.inventions`.
 """
 
 from __future__ import annotations

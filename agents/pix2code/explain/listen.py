@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from agents.pix2code.dsl.inference import type_scheme
 from agents.pix2code.dsl.syntax import parse
-from agents.pix2code.dsl.types import BOOL, arguments, returns
+from agents.pix2code.dsl.types import BOOL, TCon, arguments, returns
 from agents.pix2code.explain.hear import IT, NP, PAIR, Hearing, Parses, memo
 from agents.pix2code.explain.lexicon import ATTRIBUTE_OF_NOUN, ATTRIBUTES, ORDINALS, PLACEHOLDERS, tokens
 from agents.pix2code.explain.nodes import App, Inv, Lam, Node, Prim, Var, build_chain, call, substitute, walk
@@ -23,14 +23,14 @@ _RELATIONS = {"colour": "same_color", "color": "same_color", "shape": "same_shap
 class Listener(Hearing):
     def __init__(self, words: list[str], templates: Mapping[str, tuple[str, str]] | None = None) -> None:
         super().__init__(words)
-        self.templates = []  # (invention text, pattern tokens, parameter types, returns bool)
+        self.templates: list[tuple] = []  # (invention text, pattern tokens, parameter types, returns bool)
         self.names: dict[str, str] = {}
         for text, (name, description) in (templates or {}).items():
             scheme = type_scheme(parse(text))  # type: ignore[arg-type]
             params = arguments(scheme)
             pattern = [w if w in PLACEHOLDERS else w.lower() for w in tokens(description, keep_case=True)]
             self.names[name.lower()] = text
-            if all(not (isinstance(p, type(BOOL)) and p.is_arrow) for p in params):
+            if not any(isinstance(p, TCon) and p.is_arrow for p in params):  # usable templates only
                 self.templates.append((text, pattern, params, returns(scheme) == BOOL))
 
     # -- chains -----------------------------------------------------------------------------------

@@ -250,16 +250,31 @@ def well_typed(program: Node) -> bool:
 _SAME = {"same_color": "color", "same_shape": "shape", "same_size": "size"}
 
 
+#: how many parameters each function argument of a higher-order primitive binds
+_BINDERS = {"map": {0: 1}, "exists": {0: 1}, "forall": {0: 1}, "fold": {2: 2},
+            "some_pair": {0: 2}, "two_pairs": {0: 2, 1: 2}, "three_pairs": {0: 2, 1: 2, 2: 2}}  # fmt: skip
+
+
+def _split(arg: Node, arity: int) -> Node:
+    """``λx y. b`` passed where a one-parameter function is expected is ``λx. (λy. b)``."""
+    if isinstance(arg, Lam) and len(arg.params) > arity:
+        return Lam(arg.params[:arity], Lam(arg.params[arity:], arg.body))
+    return arg
+
+
 def tidy(node: Node) -> Node:
     """Exact rewrites that give equivalent spellings one form before they are said:
     ``forall (λ not B)`` is ``not (exists (λ B))`` (both stop at the same element), and
-    ``same_color (pair a b)`` is ``eq? (color a) (color b)``."""
+    ``same_color (pair a b)`` is ``eq? (color a) (color b)``; and binders split to the arity
+    each higher-order primitive expects (η-long form runs ``map``'s λx.λy together)."""
     if isinstance(node, Lam):
         return Lam(node.params, tidy(node.body))
     if not isinstance(node, App):
         return node
-    node = App(tidy(node.head), tuple(tidy(a) for a in node.args))
     h = head_name(node)
+    arities = _BINDERS.get(h, {}) if h is not None else {}
+    args = tuple(tidy(_split(a, arities[k]) if k in arities else a) for k, a in enumerate(node.args))
+    node = App(tidy(node.head), args)
     if h == "forall" and len(node.args) == 2 and isinstance(node.args[0], Lam) and is_call(node.args[0].body, "not", 1):
         lam, lst = node.args
         return call("not", call("exists", Lam(lam.params, lam.body.args[0]), lst))  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from agents.pix2code.dsl.types import BOOL, OBJ, Type
+from agents.pix2code.dsl.types import OBJ, Type
 from agents.pix2code.explain.lexicon import ATTRIBUTES, DIRECTIONS, PLACEHOLDERS
 from agents.pix2code.explain.nodes import SCENE, App, Inv, Lam, Node, Prim, Var, build_chain, chain, free_vars, head_name, is_call
 from agents.pix2code.explain.phrases import VP, Phrase, noun_phrase, say_vps
