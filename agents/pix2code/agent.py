@@ -74,6 +74,12 @@ class Pix2CodeClassifier(Classifier):
     def predict(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
         return (self.scores(obs) > 0.5).astype(np.int8)
 
+    def explain(self) -> str:
+        """The MAP program as one English sentence (:mod:`agents.pix2code.explain`)."""
+        from agents.pix2code.explain import explain
+
+        return explain(self.program, self.domain.name) if self.program else f"no program was found: {self.fallback}"
+
     def diagnostics(self) -> dict[str, Any]:
         best = self.result.best
         return {
