@@ -34,9 +34,13 @@ class Pix2CodeClassifier(Classifier):
     wrong than the support set's majority class would; otherwise it answers the majority class.
     """
 
-    def __init__(self, result: SearchResult, domain: Domain, support_labels: np.ndarray) -> None:
+    def __init__(
+        self, result: SearchResult, domain: Domain, support_labels: np.ndarray,
+        names: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
         self.result = result
         self.domain = domain
+        self.names = dict(names or {})  # invention text -> (name, description), for explanations
         self.program = result.program
         positives = int(np.sum(support_labels))
         self.majority = int(2 * positives >= len(support_labels))
@@ -78,7 +82,9 @@ class Pix2CodeClassifier(Classifier):
         """The MAP program as one English sentence (:mod:`agents.pix2code.explain`)."""
         from agents.pix2code.explain import explain
 
-        return explain(self.program, self.domain.name) if self.program else f"no program was found: {self.fallback}"
+        if not self.program:
+            return f"no program was found: {self.fallback}"
+        return explain(self.program, self.domain.name, names=self.names)
 
     def diagnostics(self) -> dict[str, Any]:
         best = self.result.best
@@ -192,4 +198,4 @@ class Pix2CodeAgent(Agent):
             options=self.options,
             reference_scenes=load_layouts(domain.name) if self.layout_prior else None,
         )
-        return Pix2CodeClassifier(result, domain, np.asarray(support["support_labels"]))
+        return Pix2CodeClassifier(result, domain, np.asarray(labels), self.guide(domain).library.names)

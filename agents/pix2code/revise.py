@@ -187,10 +187,8 @@ def _edit(library: Library, name: str, program: str) -> Library:
 
 
 def _describe(invention: Invented, family: str) -> str:
-    try:
-        from agents.pix2code.explain import describe_invention
-    except ImportError:
-        return "a primitive added by a revision"
+    from agents.pix2code.explain import describe_invention
+
     return describe_invention(invention.body.show(), family)[1]
 
 

@@ -122,6 +122,9 @@ class Speaker(ListsMixin):
             return self.no(inner.args[0], inner.args[1])  # type: ignore[union-attr, arg-type]
         if h == "forall" and isinstance(inner.args[0], Lam):  # type: ignore[union-attr]
             lam, lst = inner.args  # type: ignore[union-attr]
+            same = self.all_same(lam, lst)  # type: ignore[arg-type]
+            if same is not None:  # as "not (same_colour L)" reads, where the DSL spells it out
+                return Phrase(f"not all {self.list_subject(lst)[len('the '):]} have the same {ATTRIBUTES[same][0]}")
             said = self.every(lam, lst, negated=True)  # type: ignore[arg-type]
             if said is not None:
                 return said

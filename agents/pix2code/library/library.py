@@ -69,6 +69,11 @@ class Library:
     removed: tuple[str, ...] = ()  # base primitives a revision took out
 
     @property
+    def names(self) -> dict[str, tuple[str, str]]:
+        """Invention text (as programs print it) -> (name, description), for explanations."""
+        return {inv.term.show(): (inv.name, inv.description) for inv in self.inventions if inv.description}
+
+    @property
     def domain(self) -> Domain:
         return get_domain(self.family, self.dsl)
 

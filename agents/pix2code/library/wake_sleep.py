@@ -126,18 +126,19 @@ def _named(library: Library, compressed) -> Library:
     """Give new inventions a generated name and description, and count the solutions using them."""
     from dataclasses import replace
 
-    try:
-        from agents.pix2code.explain import describe_invention
-    except ImportError:  # explanations land separately; until then a plain name
-        describe_invention = None
+    from agents.pix2code.explain import describe_invention
     named = []
+    taken: set[str] = set(library.domain.primitives)
     programs = [s.program.show() for sols in compressed.frontiers.values() for s in sols[:1]]
     for i, inv in enumerate(library.inventions):
         uses = sum(1 for p in programs if inv.body in p)
         name, description = inv.name, inv.description
         if not description:
-            name, description = (describe_invention(inv.body, library.family) if describe_invention
-                                 else (f"f{i}", "a learned function"))
+            name, description = describe_invention(inv.body, library.family)
+        base, n = name, 2
+        while name in taken:  # generated names may collide
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
         named.append(replace(inv, name=name, description=description, uses=uses))
     return replace(library, inventions=tuple(named))
 
