@@ -127,13 +127,14 @@ def _named(library: Library, compressed) -> Library:
     from dataclasses import replace
 
     from agents.pix2code.explain import describe_invention
+
     named = []
     taken: set[str] = set(library.domain.primitives)
     programs = [s.program.show() for sols in compressed.frontiers.values() for s in sols[:1]]
     for i, inv in enumerate(library.inventions):
         uses = sum(1 for p in programs if inv.body in p)
         name, description = inv.name, inv.description
-        if not description:
+        if not description or description == "a learned function":  # (runs made before explanations landed)
             name, description = describe_invention(inv.body, library.family)
         base, n = name, 2
         while name in taken:  # generated names may collide
