@@ -3,6 +3,7 @@ the wake–sleep loop (tiny budgets) and how the agent picks its library."""
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -153,6 +154,8 @@ def test_wake_sleep_runs_saves_and_resumes(tmp_path):
         load_recognition(tmp_path / "recognition-it2.pt", ["eq?"])
     with pytest.raises(ValueError, match="holds a run with other settings"):
         run(Settings(env_id="Pix2Code-CURI-v0", iterations=3), tmp_path, tasks_)
+    earlier = run(replace(settings, iterations=1), tmp_path, tasks_)  # finishing early runs nothing
+    assert earlier == Library.load(tmp_path / "library-it1.json") and json.loads((tmp_path / "state.json").read_text()) == state
 
 
 def test_agent_picks_its_library(tmp_path):

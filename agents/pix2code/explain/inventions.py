@@ -24,7 +24,7 @@ from agents.pix2code.explain.nodes import App, to_named
 from agents.pix2code.explain.phrases import Phrase
 
 _STOP = frozenset(
-    "a an the of is are there that such to as and or than with in no some every for each it not case "
+    "a an the of is are there that such to as and or than with in no some every for each it case "
     "has have does do whether number other objects object element elements list among applied true".split()
 )
 _LEADS = (("there is no", "no"), ("there is", "some"), ("some", "some"), ("every", "all"), ("for every", "all"),
@@ -71,10 +71,12 @@ def describe_invention(body_text: str, family: str) -> tuple[str, str]:
 
 def invention_name(description: str) -> str:
     """snake_case from what the description says: its leading quantifier and first content
-    words ("some_red", "same_colour", "count_colour_equal")."""
+    words, a negation kept ("some_red", "same_colour", "some_not_same_shape")."""
     text = description.lower()
     lead = next((name for start, name in _LEADS if text.startswith(start)), "")
     words = [w for w in re.findall(r"[a-z]+", text) if w not in _STOP and len(w) > 1]
+    if lead == "no" and words[:1] == ["not"]:
+        words = words[1:]
     return "_".join(([lead] if lead else []) + words[: 3 if lead else 4]) or "invention"
 
 

@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(args.out / f"recognition-it{final_it}.pt", args.out / "recognition.pt")
     command = "pix2code train pix2code " + " ".join(argv)
     library = replace(library, recognition="recognition.pt", provenance={
-        "command": command, "settings": state["settings"], "history": state["history"],
+        "command": command, "settings": {**state["settings"], "iterations": final_it},
+        "history": state["history"][:final_it],
         "train_seconds": round(state["seconds"], 1), "tasks": [t.name for t in tasks],
     })
     library.save(args.out / "library.json")

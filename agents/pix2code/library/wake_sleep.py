@@ -72,9 +72,10 @@ def run(settings: Settings, out: Path, tasks: list[Task], report: Report = lambd
     out.mkdir(parents=True, exist_ok=True)
     state_file = out / "state.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else None
-    if state is not None and state["settings"] != _jsonable(settings):
+    # the iteration count only says where to stop: a run may be extended or finished early
+    if state is not None and {**state["settings"], "iterations": settings.iterations} != _jsonable(settings):
         raise ValueError(f"{out} holds a run with other settings; use a new --out directory (or the same settings)")
-    done = 0 if state is None else state["iterations_done"]
+    done = 0 if state is None else min(state["iterations_done"], settings.iterations)
     history = [] if state is None else state["history"]
     spent = 0.0 if state is None else state["seconds"]
     if done:

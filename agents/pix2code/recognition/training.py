@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from agents.pix2code.dsl.domains import Domain
+from agents.pix2code.dsl.vector_values import Unsupported
 from agents.pix2code.library.summary import Summary, summarise
 from agents.pix2code.recognition.model import RecognitionModel, program_log_probability
 from agents.pix2code.search.grammar import Grammar
@@ -38,7 +39,8 @@ def dreams(
     attempts: int = 20,
 ) -> list[Example]:
     """Up to ``n`` dreams on the scenes (objects (N, K, F), mask (N, K)) of the training tasks."""
-    labeller = Labeller(domain, domain.table(objects, mask))
+    # the search enumerates only the vectorised fragment: dreams of other programs teach nothing
+    labeller = Labeller(domain, domain.table(objects, mask), vectorised_only=True)
     out: list[Example] = []
     for _ in range(n * attempts):
         if len(out) == n:
@@ -47,7 +49,7 @@ def dreams(
             program = grammar.sample(rng, max_size=14)
             labels = labeller(program)
             summary = summarise(grammar, program)
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError, Unsupported):
             continue
         pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
         if pos.size < POSITIVES or neg.size < NEGATIVES:

@@ -406,18 +406,23 @@ class Labeller:
     """Labels many programs on one set of scenes: vectorised when possible (one context, built
     once), else the interpreter (a failure or timeout on a scene counts as a negative)."""
 
-    def __init__(self, domain: Domain, table: SceneTable) -> None:
-        self.domain, self.table = domain, table
+    def __init__(self, domain: Domain, table: SceneTable, vectorised_only: bool = False) -> None:
+        self.domain, self.table, self.vectorised_only = domain, table, vectorised_only
         self.ctx = VectorContext(table, max_depth=max(2, domain.max_depth))
+        self._scenes: list | None = None
 
     def __call__(self, program: str | Term) -> np.ndarray:
+        """Labels; with ``vectorised_only``, Unsupported for programs outside the vectorised fragment."""
         term = parse(program, self.domain.parse_table) if isinstance(program, str) else program
         typecheck(term, self.domain.request)
         try:
             return vector_labels(term, self.ctx)
         except Unsupported:
-            out = classify(term, scenes_from_table(self.table))
-            return np.array([bool(x) for x in out], dtype=bool)
+            if self.vectorised_only:
+                raise
+            if self._scenes is None:
+                self._scenes = scenes_from_table(self.table)
+            return np.array([bool(x) for x in classify(term, self._scenes)], dtype=bool)
 
 
 def program_labels(program: str, domain: Domain, table: SceneTable) -> np.ndarray:
