@@ -26,7 +26,7 @@ from leaderboard.backends import BACKENDS, ProcessPool, run_ray, run_serial
 from leaderboard.episode import Job
 from leaderboard.pool import suite_pool_specs
 from leaderboard.suites import EpisodeSpec, Suite, resolve_concept_list
-from leaderboard.submission import SCHEMA_VERSION, agent_card, dumps, hardware, make_submission, now
+from leaderboard.submission import SCHEMA_VERSION, agent_card, dumps, hardware, make_submission, now, package_info
 
 JOURNAL_FORMAT = 1
 
@@ -137,6 +137,7 @@ class HarnessRun:
         if self.concept_list is not None:
             self.concept_list_sha256 = hashlib.sha256(Path(self.concept_list).read_bytes()).hexdigest()
         self.plan = self.suite.episodes(self.episodes)
+        self.package = package_info()  # the code as it is when the run starts
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -191,6 +192,7 @@ class HarnessRun:
         submission = make_submission(
             suite=self.suite, limit=self.episodes, concept_list_sha256=self.concept_list_sha256,
             card=agent_card(self.agent, self.modality, self.card), run=run, pools=pools, records=records,
+            package=self.package,
         )
         write_atomic(self.out, dumps(submission))
         if not self.keep_journal:

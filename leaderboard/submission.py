@@ -198,11 +198,12 @@ def strip_timings(value: Any) -> Any:
 
 
 def make_submission(*, suite: Suite, limit: int | None, concept_list_sha256: str | None, card: dict[str, Any],
-                    run: dict[str, Any], pools: Mapping[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+                    run: dict[str, Any], pools: Mapping[str, Any], records: list[dict[str, Any]],
+                    package: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": KIND,
-        "package": package_info(),
+        "package": package or package_info(),
         "suite": {"name": suite.name, "version": suite.version, "episodes_per_env": limit,
                   "concept_list_sha256": concept_list_sha256},
         "agent": card,
