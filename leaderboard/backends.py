@@ -176,17 +176,22 @@ def ray_init(address: str | None, workers: int | None) -> Any:
 
 def run_ray(jobs: list[Job], timeout: float | None, concept_list: str | None,
             address: str | None = None, workers: int | None = None) -> Iterator[Result]:
-    """One remote task per episode, at most ``workers`` (default: the cluster's CPUs) in flight."""
+    """One remote task per episode, at most ``workers`` (default: the cluster's CPUs) in flight.
+
+    The task stops its own agent after ``timeout`` seconds of running (an alarm in the worker); a
+    task that still has not answered ``timeout`` + a grace period after it was submitted (queueing
+    and worker start-up included) is cancelled, which kills its worker."""
     ray = ray_init(address, workers)
     remote = ray.remote(num_cpus=1, max_retries=0)(_ray_episode)
     limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    hard = None if not timeout else timeout + max(30.0, timeout)
     pending = deque(jobs)
     running: dict[Any, tuple[Job, float]] = {}
     while pending or running:
         while pending and len(running) < limit:
-            job = pending.popleft()
+            job = replace(pending.popleft(), timeout=timeout)
             running[remote.remote(job, concept_list)] = (job, time.monotonic())
-        deadline = min(started + timeout for _, started in running.values()) if timeout else None
+        deadline = min(started + hard for _, started in running.values()) if hard else None
         wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
         done, _ = ray.wait(list(running), num_returns=1, timeout=wait_for)
         for ref in done:
@@ -197,10 +202,10 @@ def run_ray(jobs: list[Job], timeout: float | None, concept_list: str | None,
                 with concept_list_environment(concept_list):
                     yield job.index, failure_record(job, f"error: the Ray task failed ({type(error).__name__})",
                                                     time.monotonic() - started)
-        if timeout:
+        if hard:
             now = time.monotonic()
             for ref, (job, started) in list(running.items()):
-                if now - started >= timeout:
+                if now - started >= hard:
                     ray.cancel(ref, force=True)
                     running.pop(ref)
                     with concept_list_environment(concept_list):

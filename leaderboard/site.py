@@ -127,12 +127,14 @@ def _fmt(value: float | None) -> str:
 
 def chart_data(suite: Suite, rows: Sequence[Entry]) -> dict[str, Any]:
     agents = []
-    for entry in rows:
+    labels = [f"{e.agent} ({MODALITY_MARK.get(e.modality, e.modality)})" for e in rows]
+    for entry, label in zip(rows, labels):
         values = []
         for env_id in suite.env_ids:
             env = entry.summary["envs"].get(env_id)
             values.append(None if env is None else env["accuracy"])
-        agents.append({"name": f"{entry.agent} ({MODALITY_MARK.get(entry.modality, entry.modality)})", "values": values})
+        name = label if labels.count(label) == 1 else f"{label} [{entry.path.stem}]"
+        agents.append({"name": name, "values": values})
     return {"name": suite.name, "envs": [env_label(e) for e in suite.env_ids], "agents": agents}
 
 

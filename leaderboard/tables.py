@@ -7,6 +7,7 @@ from its records and refuses files whose summary does not follow.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,9 +99,9 @@ def by_suite(entries: Sequence[Entry]) -> dict[str, list[Entry]]:
 
 def oracle_gap(rows: Sequence[Entry]) -> dict[str, Any] | None:
     """CURI's compositionality gap per split: strong minus weak oracle, accuracy and mAP."""
-    found = {e.agent: e for e in rows if e.agent in GAP_AGENTS and not e.partial}
-    if set(found) != set(GAP_AGENTS):
-        return None
+    found = {e.agent: e for e in rows if e.agent in GAP_AGENTS}
+    if set(found) != set(GAP_AGENTS) or len({json.dumps(e.data["suite"], sort_keys=True) for e in found.values()}) != 1:
+        return None  # both oracles, on the same episodes
     strong, weak = (found[a].summary for a in GAP_AGENTS)
     gap: dict[str, Any] = {}
     for env_id, s in strong["envs"].items():

@@ -72,10 +72,30 @@ def load(path: Path) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
-        if text.strip() and error.pos >= len(text.rstrip()):
+        if text.strip() and (error.pos >= len(text.rstrip()) or _unclosed(text)):
             raise Rejected("truncated", f"truncated file: the JSON stops at character {error.pos} before the "
                                         "submission is complete") from None
         raise Rejected("invalid-json", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+
+
+def _unclosed(text: str) -> bool:
+    """Whether the text stops inside a string or with objects/lists still open: a cut-off file."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+    return in_string or depth > 0
 
 
 def check_header(data: Any) -> None:
