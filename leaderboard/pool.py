@@ -11,6 +11,7 @@ depends on, so ``verify`` recomputes every AP instead of trusting it.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import functools
 import hashlib
@@ -19,15 +20,19 @@ import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
-from leaderboard.suites import EnvPlan, Suite, check_pool_source, concept_list_environment
+from leaderboard.suites import (
+    SUITES, EnvPlan, Suite, check_pool_source, concept_list_environment, resolve_concept_list,
+)
 from pix2code_env.episode import object_tables, render_images
 from tasks.curi.bank import cache_dir
 from tasks.curi.evaluate import evaluate_concept
 
+SHIPPED_POOLS = Path(__file__).resolve().parent / "data" / "pools-v0.json"
 RANK_ENCODING = "zlib+base64 of uint16 little-endian dense ranks (0 = lowest score; equal scores share a rank)"
 
 
@@ -53,8 +58,8 @@ def pool_seed(seed: int, pool_index: int) -> np.random.Generator:
     return np.random.default_rng([seed, pool_index])
 
 
-def build_pool_spec(env_id: str, subset: str, concept_ids: list[str], per_concept: int, seed: int,
-                    family_options: dict[str, object] | None = None) -> PoolSpec:
+def pool_indices(env_id: str, subset: str, concept_ids: list[str], per_concept: int, seed: int,
+                 family_options: dict[str, object] | None = None) -> tuple[int, ...]:
     """``per_concept`` distinct test-bank scenes from each concept's extension, pooled and sorted."""
     family = gym.make(env_id, subset=subset, modality="scene", family_options=family_options or None).unwrapped.family
     sampler = family.sampler(subset)
@@ -62,29 +67,42 @@ def build_pool_spec(env_id: str, subset: str, concept_ids: list[str], per_concep
     for concept_id in sorted(set(concept_ids)):
         index = family.pool.position[int(concept_id)]
         chosen.update(int(i) for i in sampler.members(pool_seed(seed, index), index, per_concept))
-    return PoolSpec(env_id, subset, tuple(sorted(chosen)), tuple(sorted((family_options or {}).items())))
+    return tuple(sorted(chosen))
 
 
-def cached_pool_spec(key: str, build: Callable[[], PoolSpec]) -> PoolSpec:
-    """A pool spec from the disk cache beside the scene banks, or built and cached."""
-    path = cache_dir() / f"leaderboard-pool-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+def _cache_file(key: str) -> Path:
+    return cache_dir() / f"leaderboard-pool-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+
+
+def shipped_pools() -> dict[str, list[int]]:
+    try:
+        return json.loads(SHIPPED_POOLS.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def stored_indices(key: str, build: Callable[[], tuple[int, ...]]) -> tuple[int, ...]:
+    """A pool's scene indices: shipped with the package, else from the disk cache beside the scene
+    banks, else built (by resetting every planned episode of the env) and cached."""
+    shipped = shipped_pools().get(key)
+    if shipped is not None:
+        return tuple(shipped)
+    path = _cache_file(key)
     try:
         data = json.loads(path.read_text())
         if data["key"] == key:
-            return PoolSpec(data["env_id"], data["subset"], tuple(data["indices"]),
-                            tuple((k, v) for k, v in data["family_options"]))
+            return tuple(data["indices"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    spec = build()
+    indices = build()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps({"key": key, "env_id": spec.env_id, "subset": spec.subset,
-                                       "indices": list(spec.indices), "family_options": list(spec.family_options)}))
+        partial.write_text(json.dumps({"key": key, "indices": list(indices)}))
         os.replace(partial, path)
     except OSError:
         pass
-    return spec
+    return indices
 
 
 class ScenePool:
@@ -169,6 +187,15 @@ def average_precision(truth: np.ndarray, scores: np.ndarray) -> float | None:
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
+def build_indices(suite: Suite, plan: EnvPlan, family_options: dict[str, object]) -> tuple[int, ...]:
+    """An env's pool from scratch: the concepts of all its planned episodes (reset, object tables only)."""
+    assert suite.map_pool is not None
+    env = gym.make(plan.env_id, subset=plan.subset, modality="scene", family_options=family_options or None)
+    concepts = [env.reset(seed=spec.seed, options=spec.options)[1]["concept_id"] for spec in plan.specs()]
+    return pool_indices(plan.env_id, plan.subset, concepts, suite.map_pool.per_concept, suite.map_pool.seed,
+                        family_options)
+
+
 def pool_key(suite: Suite, env_id: str, source: str) -> str:
     """What a cached pool depends on: the suite (name, version, pool parameters), the env and the concept pool."""
     assert suite.map_pool is not None
@@ -189,11 +216,35 @@ def suite_pool_specs(suite: Suite, concept_list: str | None = None) -> dict[str,
             if env.unwrapped.family.name != "curi":
                 continue  # mAP is CURI's metric: other families have no scene bank to pool
 
-            def build(env: gym.Env = env, plan: EnvPlan = plan) -> PoolSpec:
-                concepts = [env.reset(seed=spec.seed, options=spec.options)[1]["concept_id"] for spec in plan.specs()]
-                return build_pool_spec(plan.env_id, plan.subset, concepts, suite.map_pool.per_concept,
-                                       suite.map_pool.seed, family_options)
-
-            specs[plan.env_id] = cached_pool_spec(pool_key(suite, plan.env_id, source), build)
+            indices = stored_indices(pool_key(suite, plan.env_id, source),
+                                     functools.partial(build_indices, suite, plan, family_options))
+            specs[plan.env_id] = PoolSpec(plan.env_id, plan.subset, indices, tuple(sorted(family_options.items())))
             env.close()
     return specs
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m leaderboard.pool [--concept-list PATH]``: write the pools of every suite with a
+    ``map_pool`` to the package's data file (suites on CURI's list only when the list is given)."""
+    parser = argparse.ArgumentParser(prog="python -m leaderboard.pool", description=main.__doc__.splitlines()[0])
+    parser.add_argument("--concept-list", default=None)
+    args = parser.parse_args(argv)
+    table: dict[str, list[int]] = {}
+    for suite in SUITES.values():
+        if suite.map_pool is None or (suite.needs_concept_list and not args.concept_list):
+            continue
+        concept_list = resolve_concept_list(suite, args.concept_list)
+        for env_id, spec in suite_pool_specs(suite, concept_list).items():
+            with concept_list_environment(concept_list):
+                family = gym.make(env_id, subset=spec.subset, family_options=dict(spec.family_options) or None)
+                table[pool_key(suite, env_id, family.unwrapped.family.pool.source)] = list(spec.indices)
+            print(f"{suite.name} {env_id}: {len(spec)} scenes")
+    SHIPPED_POOLS.parent.mkdir(parents=True, exist_ok=True)
+    merged = sorted({**shipped_pools(), **table}.items())
+    SHIPPED_POOLS.write_text("{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in merged) + "\n}\n")
+    print(f"{len(table)} pools -> {SHIPPED_POOLS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from leaderboard.pool import average_precision, decode_ranks, dense_ranks, encode_ranks
+from leaderboard.pool import average_precision, build_indices, decode_ranks, dense_ranks, encode_ranks, suite_pool_specs
 from leaderboard.schema import SchemaError, check
 from leaderboard.suites import CURI_ENV_IDS, SUITES, get_suite, resolve_concept_list
 from pix2code_env.registration import KANDINSKY_PATTERNS
@@ -100,3 +100,13 @@ def test_the_schema_checker_names_the_field():
         check({"predictions": None, "seed": 1, "extra": 0}, spec, "record")
     with pytest.raises(SchemaError, match="record.seed: expected an integer, got True"):
         check({"predictions": None, "seed": True}, spec, "record")
+
+
+@pytest.mark.parametrize("suite_name, env_id", [("smoke", "Pix2Code-CURI-v0"), ("curi-v0", "Pix2Code-CURI-Counting-v0")])
+def test_shipped_map_pools_match_a_regeneration(suite_name, env_id):
+    suite = get_suite(suite_name)
+    plan = next(p for p in suite.envs if p.env_id == env_id)
+    shipped = suite_pool_specs(suite)[env_id]
+    assert shipped.indices == build_indices(suite, plan, {})
+    # CURI's guarantee: every tested concept has per_concept scenes of its own in the pool
+    assert len(shipped) >= suite.map_pool.per_concept * 2
