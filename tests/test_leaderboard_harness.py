@@ -234,3 +234,16 @@ def test_bad_names_list_the_known_ones(tmp_path):
         HarnessRun(agent="pix2code", suite=SMOKE, out=tmp_path / "x.json", modality="image")
     with pytest.raises(ValueError, match="unknown backend 'gpu'"):
         HarnessRun(agent="random", suite=SMOKE, out=tmp_path / "x.json", backend="gpu")
+
+
+def test_the_command_line_keeps_both_evaluate_forms(tmp_path, capsys):
+    from leaderboard.cli import main
+
+    assert main(["evaluate", "random", "Pix2Code-CURI-v0", "--episodes", "2"]) == 0
+    out = tmp_path / "cli.json"
+    assert main(["evaluate", "--agent", "prior", "--suite", "smoke", "--episodes", "1", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["summary"]["episodes"] == 3
+    assert main(["evaluate", "--agent", "prior", "--suite", "nope"]) == 2
+    assert main(["evaluate"]) == 2
+    text = capsys.readouterr().out
+    assert "unknown suite 'nope'; expected one of" in text and "--agent AGENT --suite SUITE" in text
