@@ -2,9 +2,11 @@
 
 Every backend takes the same :class:`~leaderboard.episode.Job` list and yields ``(index, record)``
 as episodes finish, in any order; the harness puts records back in suite order, so the results
-do not depend on the backend. Each enforces the per-episode timeout its own way: an alarm in this
-process (stops Python code, not a blocked C call), killing and replacing the worker process, or
-cancelling the Ray task (which kills its worker).
+do not depend on the backend. The per-episode timeout is enforced twice: an alarm in the worker
+stops the agent after ``timeout`` seconds of its own time (Python code; a call blocked in C does
+not see it), and a worker that still has not answered ``timeout`` + ``grace`` seconds after the
+agent started (pool; after it got the episode: Ray) is killed — the pool process is replaced, the Ray task
+cancelled (which kills its worker) — and the episode recorded as timed out.
 """
 
 from __future__ import annotations
@@ -24,11 +26,19 @@ from leaderboard.episode import Job, failure_record, run_episode
 from leaderboard.suites import concept_list_environment
 
 BACKENDS = ("serial", "process", "ray")
+SETUP_ALLOWANCE = 300.0  # seconds a worker may take to load an env and its scene bank before the agent starts
 Result = tuple[int, dict[str, Any]]
 
 
 def timeout_reason(seconds: float) -> str:
     return f"timed out: no answer within {seconds:g} s (worker stopped)"
+
+
+def kill_after(timeout: float | None, grace: float | None) -> float | None:
+    """Seconds after which a worker that has not answered is killed (None: never)."""
+    if not timeout:
+        return None
+    return timeout + (max(30.0, timeout) if grace is None else grace)
 
 
 def run_serial(jobs: list[Job], timeout: float | None, concept_list: str | None) -> Iterator[Result]:
@@ -51,7 +61,8 @@ def _worker_main(conn: Connection, concept_list: str | None) -> None:
                 return
             if job is None:
                 return
-            conn.send((job.index, run_episode(job)))
+            record = run_episode(job, on_start=lambda: conn.send(("started", job.index)))
+            conn.send(("done", job.index, record))
 
 
 @dataclass
@@ -67,7 +78,7 @@ class ProcessPool:
     """``workers`` processes, one episode each at a time; a worker past its deadline is killed and
     replaced, and its episode recorded as timed out."""
 
-    def __init__(self, workers: int, timeout: float | None, concept_list: str | None) -> None:
+    def __init__(self, workers: int, timeout: float | None, concept_list: str | None, grace: float | None = None) -> None:
         if workers < 1:
             raise ValueError(f"--workers must be at least 1, got {workers}")
         methods = multiprocessing.get_all_start_methods()
@@ -76,6 +87,7 @@ class ProcessPool:
             self.context.set_forkserver_preload(["leaderboard.episode"])
         self.size = workers
         self.timeout = timeout
+        self.kill_after = kill_after(timeout, grace)
         self.concept_list = concept_list
         self.workers: list[_Worker] = []
 
@@ -108,9 +120,10 @@ class ProcessPool:
                 now = time.monotonic()
                 for worker in self.workers:
                     if worker.job is None and pending:
-                        worker.job = pending.popleft()
+                        worker.job = replace(pending.popleft(), timeout=self.timeout)
                         worker.started = now
-                        worker.deadline = now + self.timeout if self.timeout else float("inf")
+                        # until the worker says its set-up is done, allow for a slow start
+                        worker.deadline = now + self.kill_after + SETUP_ALLOWANCE if self.kill_after else float("inf")
                         worker.conn.send(worker.job)
                 busy = [w for w in self.workers if w.job is not None]
                 next_deadline = min(w.deadline for w in busy)
@@ -118,7 +131,9 @@ class ProcessPool:
                              else max(0.0, next_deadline - time.monotonic()))
                 for worker in busy:
                     if worker.conn in ready:
-                        yield self._collect(worker)
+                        result = self._collect(worker)
+                        if result is not None:
+                            yield result
                     elif time.monotonic() >= worker.deadline:
                         yield self._replace(worker, timeout_reason(self.timeout or 0.0))
         finally:
@@ -126,16 +141,21 @@ class ProcessPool:
                 self._stop(worker, kill=worker.job is not None)
             self.workers = []
 
-    def _collect(self, worker: _Worker) -> Result:
+    def _collect(self, worker: _Worker) -> Result | None:
+        """The worker's finished episode, or None when it only said that the agent has started."""
         job = worker.job
         assert job is not None
         try:
-            index, record = worker.conn.recv()
+            message = worker.conn.recv()
         except (EOFError, OSError):
             worker.process.join(timeout=5)
             return self._replace(worker, f"error: the worker process died (exit code {worker.process.exitcode})")
+        if message[0] == "started":
+            worker.started = time.monotonic()
+            worker.deadline = worker.started + self.kill_after if self.kill_after else float("inf")
+            return None
         worker.job = None
-        return index, record
+        return message[1], message[2]
 
     def _replace(self, worker: _Worker, reason: str) -> Result:
         """Record the worker's episode as failed, kill it and start a fresh one in its place."""
@@ -175,16 +195,15 @@ def ray_init(address: str | None, workers: int | None) -> Any:
 
 
 def run_ray(jobs: list[Job], timeout: float | None, concept_list: str | None,
-            address: str | None = None, workers: int | None = None) -> Iterator[Result]:
+            address: str | None = None, workers: int | None = None, grace: float | None = None) -> Iterator[Result]:
     """One remote task per episode, at most ``workers`` (default: the cluster's CPUs) in flight.
 
-    The task stops its own agent after ``timeout`` seconds of running (an alarm in the worker); a
-    task that still has not answered ``timeout`` + a grace period after it was submitted (queueing
+    A task that has not answered ``timeout`` + ``grace`` seconds after it was submitted (queueing
     and worker start-up included) is cancelled, which kills its worker."""
     ray = ray_init(address, workers)
     remote = ray.remote(num_cpus=1, max_retries=0)(_ray_episode)
     limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    hard = None if not timeout else timeout + max(30.0, timeout)
+    hard = kill_after(timeout, grace)
     pending = deque(jobs)
     running: dict[Any, tuple[Job, float]] = {}
     while pending or running:

@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,23 +172,30 @@ def _answer(classifier: Classifier, queries: Mapping[str, np.ndarray], n_query: 
     return predictions.astype(np.int8), check_scores(classifier.scores(queries), n_query, "query scores")
 
 
-def run_episode(job: Job) -> dict[str, Any]:
-    """Play one episode and return its record (JSON values only)."""
+def run_episode(job: Job, on_start: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Play one episode and return its record (JSON values only). ``job.timeout`` bounds the
+    agent's own time (fit, predict, scores), not building the agent or the harness's set-up."""
     spec = job.spec
     env = episode_env(spec.env_id, spec.subset, job.modality, job.family_options)
     obs, info = env.reset(seed=spec.seed, options=spec.options)
     record = _base_record(spec, info)
     n_query = int(env.unwrapped.n_query)
+    pool = pool_view = None
+    if job.pool is not None:
+        pool = scene_pool(job.pool)
+        pool_view = pool.view(job.modality, tuple(env.unwrapped.image_shape))
+    if on_start is not None:
+        on_start()  # the set-up is done: from here on the clock runs against the agent
     start = time.perf_counter()
     try:
+        agent = _agent(job)
+        start = time.perf_counter()
         with alarm(job.timeout):
-            classifier = _agent(job).fit(support_view(obs))
+            classifier = agent.fit(support_view(obs))
             predictions, scores = _answer(classifier, query_view(obs), n_query)
             pool_ranks = None
-            if job.pool is not None and scores is not None:
-                pool = scene_pool(job.pool)
-                view = pool.view(job.modality, tuple(env.unwrapped.image_shape))
-                pool_scores = check_scores(classifier.scores(view), len(job.pool), "pool scores")
+            if pool_view is not None and scores is not None:
+                pool_scores = check_scores(classifier.scores(pool_view), len(job.pool), "pool scores")
                 pool_ranks = None if pool_scores is None else dense_ranks(pool_scores)
             extras = {
                 "program": _text(classifier.program),
@@ -210,7 +217,7 @@ def run_episode(job: Job) -> dict[str, Any]:
             score=float(step_info["score"]),
             **extras,
         )
-        if pool_ranks is not None:
+        if pool_ranks is not None and pool is not None:
             record["pool_ranks"] = encode_ranks(pool_ranks)
             record["average_precision"] = average_precision(pool.truth(info["concept_id"]), pool_ranks)
     record["seconds"] = round(time.perf_counter() - start, 4)

@@ -115,6 +115,7 @@ class HarnessRun:
     backend: str = "serial"
     workers: int | None = None  # default: 1 serial, the CPU count for process, the cluster's CPUs for ray
     timeout: float | None = 300.0
+    kill_grace: float | None = None  # a worker silent for timeout + this is killed (default: max(30 s, timeout))
     concept_list: str | None = None
     ray_address: str | None = None
     card: dict[str, Any] = field(default_factory=dict)
@@ -160,8 +161,9 @@ class HarnessRun:
         if self.backend == "serial":
             return run_serial(jobs, self.timeout, self.concept_list)
         if self.backend == "process":
-            return ProcessPool(self.workers or os.cpu_count() or 1, self.timeout, self.concept_list).run(jobs)
-        return run_ray(jobs, self.timeout, self.concept_list, self.ray_address, self.workers)
+            return ProcessPool(self.workers or os.cpu_count() or 1, self.timeout, self.concept_list,
+                               self.kill_grace).run(jobs)
+        return run_ray(jobs, self.timeout, self.concept_list, self.ray_address, self.workers, self.kill_grace)
 
     def execute(self) -> dict[str, Any]:
         """Run what the journal does not hold yet, write the submission to ``out``, return it."""

@@ -176,7 +176,7 @@ def dumps(submission: Mapping[str, Any]) -> str:
         comma = "," if i < len(items) - 1 else ""
         if key == "records":
             records = submission["records"]
-            lines.append(f'  "records": [')
+            lines.append('  "records": [')
             for j, record in enumerate(records):
                 tail = "," if j < len(records) - 1 else ""
                 lines.append("    " + json.dumps(record, sort_keys=True, separators=(",", ":")) + tail)

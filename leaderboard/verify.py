@@ -108,6 +108,8 @@ def check_header(data: Any) -> None:
         raise Rejected("malformed", f"malformed submission: {error}") from None
     if data["kind"] != KIND:
         raise Rejected("malformed", f"malformed submission: kind is {data['kind']!r}, expected {KIND!r}")
+    if data["agent"]["input_modality"] != data["run"]["modality"]:
+        raise Rejected("malformed", "malformed submission: the agent card's input_modality differs from run.modality")
     if data["run"]["modality"] not in MODALITIES:
         raise Rejected("malformed", f"malformed submission: run.modality {data['run']['modality']!r} is not one of "
                                     f"{list(MODALITIES)}")
@@ -140,6 +142,9 @@ def verify_submission(data: Any, concept_list: str | None = None,
     _check_plan(records, plan)
 
     pools = suite_pool_specs(suite, concept_list)
+    if set(data["map_pools"]) != set(pools):
+        raise Rejected("pool", f"the file names mAP pools for {sorted(data['map_pools'])}; the suite has them for "
+                               f"{sorted(pools)}")
     for env_id, spec in pools.items():
         stated = data["map_pools"].get(env_id)
         if stated is None or stated["sha256"] != spec.digest or stated["scenes"] != len(spec):

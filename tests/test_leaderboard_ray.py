@@ -39,6 +39,14 @@ def test_ray_results_equal_serial_results(local_cluster, tmp_path):
 def test_ray_tasks_that_run_too_long_are_cancelled_and_recorded(local_cluster, tmp_path):
     agent = "tests.test_leaderboard_harness:Sleeper"
     submission = HarnessRun(agent=agent, suite=get_suite("smoke"), out=tmp_path / "sleepy.json", backend="ray",
-                            workers=2, episodes=1, timeout=3.0).execute()
+                            workers=2, episodes=1, timeout=2.0).execute()
     failures = [r["failure"] for r in submission["records"]]
-    assert failures[1] is None and failures[0].startswith("timed out") and failures[2].startswith("timed out")
+    assert failures[0] == failures[2] == "timed out: no answer within 2 s" and failures[1] is None, failures
+
+
+def test_a_ray_task_deaf_to_the_alarm_is_cancelled(local_cluster, tmp_path):
+    agent = "tests.test_leaderboard_harness:Stubborn"
+    submission = HarnessRun(agent=agent, suite=get_suite("smoke"), out=tmp_path / "stubborn.json", backend="ray",
+                            workers=2, episodes=1, timeout=1.0, kill_grace=5.0).execute()
+    failures = [r["failure"] for r in submission["records"]]
+    assert failures[0] == failures[2] == "timed out: no answer within 1 s (worker stopped)" and failures[1] is None

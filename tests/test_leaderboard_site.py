@@ -5,7 +5,6 @@ table and chart render in headless Chromium (Debian's ``chromium``; CI installs 
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
