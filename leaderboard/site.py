@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from leaderboard.suites import SUITES, Suite, concept_list_environment
-from leaderboard.tables import MODALITY_MARK, Entry, by_suite, env_label, oracle_gap
+from leaderboard.tables import Entry, by_suite, env_label, oracle_gap
 from pix2code_env.grid import episode_grid
 
 SAMPLES_PER_SUITE = 3
@@ -96,7 +96,7 @@ def suite_table(suite: Suite, rows: Sequence[Entry]) -> str:
     for entry in rows:
         s = entry.summary
         cells = [_td(html.escape(entry.agent + (" (partial)" if entry.partial else "")), entry.agent, "name"),
-                 _td(html.escape(MODALITY_MARK.get(entry.modality, entry.modality)), entry.modality, "text"),
+                 _td(html.escape(entry.input), entry.input, "text"),
                  _td(_fmt(s["accuracy"]), s["accuracy"] if s["accuracy"] is not None else "")]
         for env_id in suite.env_ids:
             env = s["envs"].get(env_id)
@@ -127,7 +127,7 @@ def _fmt(value: float | None) -> str:
 
 def chart_data(suite: Suite, rows: Sequence[Entry]) -> dict[str, Any]:
     agents = []
-    labels = [f"{e.agent} ({MODALITY_MARK.get(e.modality, e.modality)})" for e in rows]
+    labels = [f"{e.agent} ({e.input})" for e in rows]
     for entry, label in zip(rows, labels):
         values = []
         for env_id in suite.env_ids:

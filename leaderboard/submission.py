@@ -38,10 +38,13 @@ UNHASHED = ("seconds", "diagnostics", "score", "average_precision")
 TIMING_FIELDS = ("created", "wall_seconds", "seconds", "search_seconds")
 
 #: What the built-in agents were trained on and cost, for their cards (an agent class can say it
-#: itself with ``training_data`` / ``compute`` / ``description`` / ``version`` attributes).
-BUILTIN_CARDS: dict[str, dict[str, str]] = {
-    "random": {"training_data": "none", "compute": "negligible: seeded coin flips"},
-    "prior": {"training_data": "none", "compute": "negligible: the support set's majority class"},
+#: itself with ``training_data`` / ``compute`` / ``description`` / ``version`` attributes, and
+#: ``uses_ground_truth_objects = False`` when it is given object tables but never reads them).
+BUILTIN_CARDS: dict[str, dict[str, Any]] = {
+    "random": {"training_data": "none", "compute": "negligible: seeded coin flips",
+               "uses_ground_truth_objects": False},
+    "prior": {"training_data": "none", "compute": "negligible: the support set's majority class",
+              "uses_ground_truth_objects": False},
     "oracle-strong": {
         "training_data": "none; privileged: every concept of the CURI pool (all splits) with its PCFG prior "
                          "and extension size (CURI's strong oracle)",
@@ -89,7 +92,7 @@ def agent_card(name: str, modality: str, overrides: Mapping[str, Any] | None = N
     """Name, version, description, training data, compute, input modality and whether the agent
     read ground-truth object tables: from the agent class, the built-in cards, then ``overrides``."""
     cls = agent_class(name)
-    builtin = BUILTIN_CARDS.get(name, {}) if name in available_agents() else {}
+    builtin: dict[str, Any] = BUILTIN_CARDS.get(name, {}) if name in available_agents() else {}
     module = cls.__module__.split(".")[0]
     doc = (cls.__doc__ or "").strip().splitlines()
     card = {
@@ -99,7 +102,8 @@ def agent_card(name: str, modality: str, overrides: Mapping[str, Any] | None = N
         "training_data": str(getattr(cls, "training_data", builtin.get("training_data", "not stated"))),
         "compute": str(getattr(cls, "compute", builtin.get("compute", "not stated"))),
         "input_modality": modality,
-        "uses_ground_truth_objects": modality in ("scene", "both"),
+        "uses_ground_truth_objects": bool(getattr(cls, "uses_ground_truth_objects",
+                                                   builtin.get("uses_ground_truth_objects", modality in ("scene", "both")))),
     }
     card.update(overrides or {})
     return card

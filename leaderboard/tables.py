@@ -41,6 +41,13 @@ class Entry:
         return self.data["run"]["modality"]
 
     @property
+    def input(self) -> str:
+        """The input column: pixels, or † for ground-truth object tables the agent reads."""
+        if self.modality in ("scene", "both") and not self.data["agent"]["uses_ground_truth_objects"]:
+            return "objects, unread"
+        return MODALITY_MARK.get(self.modality, self.modality)
+
+    @property
     def summary(self) -> dict[str, Any]:
         return self.data["summary"]
 
@@ -138,7 +145,7 @@ def suite_rows(suite: Suite, rows: Sequence[Entry], intervals: bool = True) -> t
     body = []
     for entry in rows:
         s = entry.summary
-        line = [_name(entry), MODALITY_MARK.get(entry.modality, entry.modality), _num(s["accuracy"]),
+        line = [_name(entry), entry.input, _num(s["accuracy"]),
                 *[_cell(s["envs"].get(env_id), intervals) for env_id in suite.env_ids]]
         if has_map:
             line.append(_num(s["map"]))
@@ -155,7 +162,7 @@ def suite_rows(suite: Suite, rows: Sequence[Entry], intervals: bool = True) -> t
 
 def map_rows(suite: Suite, rows: Sequence[Entry]) -> tuple[list[str], list[list[str]]]:
     header = ["agent", "input", "mAP", *[env_label(e) for e in suite.env_ids]]
-    body = [[_name(e), MODALITY_MARK.get(e.modality, e.modality), _num(e.summary["map"]),
+    body = [[_name(e), e.input, _num(e.summary["map"]),
              *[_num(e.summary["envs"].get(env_id, {}).get("map")) for env_id in suite.env_ids]]
             for e in rows if e.summary["map"] is not None]
     return header, body
@@ -180,7 +187,7 @@ def markdown(entries: Sequence[Entry]) -> str:
         "accuracy on the queries, mean over episodes with its bootstrap 95 % interval over episodes; failed",
         "episodes score 0. mAP: CURI's mean average precision of each episode's classifier on a fixed pool of",
         "test-bank scenes (agents that give scores). Input: † marks agents that read the ground-truth object",
-        "tables instead of (or beside) pixels.",
+        "tables instead of (or beside) pixels; \"objects, unread\": given object tables, the agent ignores them.",
     ]
     for name, rows in by_suite(entries).items():
         suite = SUITES[name]

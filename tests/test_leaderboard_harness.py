@@ -149,7 +149,7 @@ def test_an_honest_run_writes_a_submission_that_verifies(serial_random, tmp_path
     record = serial_random["records"][0]
     assert len(record["predictions"]) == 25 and set(record["predictions"]) <= {0, 1}
     assert record["average_precision"] is not None and record["pool_ranks"]
-    assert serial_random["agent"]["input_modality"] == "scene" and serial_random["agent"]["uses_ground_truth_objects"]
+    assert serial_random["agent"]["input_modality"] == "scene" and not serial_random["agent"]["uses_ground_truth_objects"]
     path = tmp_path / "random.json"
     path.write_text(json.dumps(serial_random))
     assert verify_file(path).episodes == len(SMOKE.episodes())

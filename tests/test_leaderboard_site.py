@@ -45,8 +45,9 @@ def test_the_markdown_has_one_table_per_suite_with_intervals_and_the_oracle_gap(
     assert text.count("## smoke (version 0)") == 1
     header = next(line for line in text.splitlines() if line.startswith("| agent | input | mean |"))
     assert "CURI-Counting" in header and "Kandinsky-OneRed" in header and header.endswith("| mAP |")
-    rows = [line for line in text.splitlines() if line.startswith("| random ")]
-    assert rows and "objects†" in rows[0] and "[" in rows[0]  # modality marked, interval shown
+    rows = {line.split(" | ")[0][2:].removesuffix(" (partial)"): line for line in text.splitlines() if line.startswith("| ")}
+    assert "| objects† |" in rows["oracle-strong"] and "[" in rows["oracle-strong"]  # modality marked, interval shown
+    assert "| objects, unread |" in rows["random"]  # given object tables, random never reads them
     assert "| compositionality gap (strong − weak oracle) |" in text
     assert "failed" in text  # the oracles cannot play Kandinsky: their failures are shown, not hidden
     assert "broken.json" not in text
@@ -88,4 +89,4 @@ def test_the_table_and_chart_render_in_headless_chromium(board, tmp_path):
     assert 'data-drawn="yes"' in dom  # the script ran ...
     bars = dom.count('class="bar"')
     assert bars >= 4 * 2  # ... and drew a bar per (agent, split) it has a score for
-    assert "<title>random (objects†) on CURI:" in dom
+    assert "<title>oracle-strong (objects†) on CURI:" in dom
