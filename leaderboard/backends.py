@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -53,6 +54,7 @@ def run_serial(jobs: list[Job], timeout: float | None, concept_list: str | None)
 def _worker_main(conn: Connection, concept_list: str | None) -> None:
     """A pool worker: play the jobs it is sent until told to stop (None) or its parent goes."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     with concept_list_environment(concept_list):
         while True:
             try:

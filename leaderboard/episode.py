@@ -46,8 +46,9 @@ class Job:
     timeout: float | None = None  # enforced in-process by an alarm when the backend cannot kill
 
 
-class EpisodeTimeout(Exception):
-    pass
+class EpisodeTimeout(BaseException):
+    """Raised into the agent when its time is up; a BaseException, so that an agent's own
+    ``except Exception`` cannot swallow it."""
 
 
 class Malformed(Exception):
