@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          backend=args.backend,
                          workers=args.workers, concept_list=concept_list,
                          on_stage=lambda text: console.print(f"  [dim]{text}[/dim]"))
-        console.print(f"[bold]{agent}[/bold] on {suite_name} ({len(run.plan)} episodes) -> {out}")
+        console.print(f"[bold]{agent}[/bold] on {suite_name} ({len(run.plan)} episodes) -> {out}", soft_wrap=True)
         summary = run.execute()["summary"]
         console.print(f"  accuracy {summary['accuracy']}, mAP {summary['map']}, {summary['failures']} failed, "
                       f"{time.perf_counter() - started:.0f} s")
