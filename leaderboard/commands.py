@@ -72,6 +72,18 @@ def _progress(console: Console) -> Progress:
                     console=console)
 
 
+def execute_with_progress(run: HarnessRun, console: Console) -> dict[str, Any]:
+    """Run with one rich progress bar per env (split) of the suite."""
+    with _progress(console) as progress:
+        tasks = {env_id: progress.add_task(f"{run.agent} on {env_label(env_id)}", total=0)
+                 for env_id in run.suite.env_ids}
+        for spec in run.plan:
+            progress.update(tasks[spec.env_id], total=progress.tasks[tasks[spec.env_id]].total + 1)
+        run.on_record = lambda env_id: progress.advance(tasks[env_id])
+        run.on_stage = lambda text: progress.console.print(f"[dim]{escape(text)}[/dim]")
+        return run.execute()
+
+
 def cmd_evaluate_suite(args: argparse.Namespace, console: Console) -> int:
     agent = args.agent_flag or args.agent
     if agent is None:
@@ -87,21 +99,15 @@ def cmd_evaluate_suite(args: argparse.Namespace, console: Console) -> int:
         timeout=args.timeout, concept_list=args.concept_list, ray_address=args.ray_address,
         card=_key_values(args.card, "--card"), keep_journal=args.keep_journal,
     )
-    with _progress(console) as progress:
-        tasks = {env_id: progress.add_task(f"{agent} on {env_label(env_id)}", total=0) for env_id in suite.env_ids}
-        for spec in run.plan:
-            progress.update(tasks[spec.env_id], total=progress.tasks[tasks[spec.env_id]].total + 1)
-        run.on_record = lambda env_id: progress.advance(tasks[env_id])
-        run.on_stage = lambda text: progress.console.print(f"[dim]{escape(text)}[/dim]")
-        try:
-            submission = run.execute()
-        except KeyboardInterrupt:
-            console.print(f"[yellow]interrupted[/yellow]: finished episodes are in {run.out}.journal.jsonl; "
-                          "run the same command again to resume")
-            return 130
-        except JournalMismatch as error:
-            console.print(f"[red]error:[/red] {escape(str(error))}")
-            return 2
+    try:
+        submission = execute_with_progress(run, console)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted[/yellow]: finished episodes are in {run.out}.journal.jsonl; "
+                      "run the same command again to resume")
+        return 130
+    except JournalMismatch as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}")
+        return 2
     table = Table(title=f"{agent} on {suite.name} (v{suite.version}), modality {run.modality}")
     for column in ("environment", "episodes", "failed", "accuracy", "95% CI", "mAP"):
         table.add_column(column, justify="left" if column == "environment" else "right")

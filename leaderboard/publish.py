@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from leaderboard.commands import LEADERBOARD_MD, SITE, SUBMISSIONS, build, submission_name
+from leaderboard.commands import LEADERBOARD_MD, SITE, SUBMISSIONS, build, execute_with_progress, submission_name
 from leaderboard.harness import HarnessRun
 from leaderboard.suites import get_suite, resolve_concept_list
 
@@ -67,10 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         run = HarnessRun(agent=agent, suite=suite, out=out, modality=modality, agent_options=dict(options),
                          backend=args.backend,
-                         workers=args.workers, concept_list=concept_list,
-                         on_stage=lambda text: console.print(f"  [dim]{text}[/dim]"))
+                         workers=args.workers, concept_list=concept_list)
         console.print(f"[bold]{agent}[/bold] on {suite_name} ({len(run.plan)} episodes) -> {out}", soft_wrap=True)
-        summary = run.execute()["summary"]
+        summary = execute_with_progress(run, console)["summary"]
         console.print(f"  accuracy {summary['accuracy']}, mAP {summary['map']}, {summary['failures']} failed, "
                       f"{time.perf_counter() - started:.0f} s")
     if args.no_build:
