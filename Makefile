@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench leaderboard clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +22,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_env.py
 	$(PY) benchmarks/bench_search.py
+
+# Regenerates every published submission (leaderboard/submissions/*.json, resuming from journals),
+# verifies them and rebuilds leaderboard/LEADERBOARD.md and leaderboard/site/ (~1 h on one core).
+# Suites on CURI's released list run only with PIX2CODE_CURI_CONCEPT_LIST set.
+LEADERBOARD_WORKERS ?= 2
+leaderboard: $(STAMP)
+	$(PY) -m leaderboard.publish --workers $(LEADERBOARD_WORKERS) $(LEADERBOARD_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

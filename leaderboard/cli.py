@@ -19,6 +19,7 @@ from rich.table import Table
 import pix2code_env
 from agents.evaluate import Evaluation, evaluate_agent
 from agents.registry import available_agents, make_agent
+from leaderboard.commands import add_leaderboard_parser, add_suite_arguments, cmd_evaluate_suite
 from pix2code_env.episode import Episode
 from pix2code_env.grid import episode_grid
 
@@ -125,6 +126,14 @@ def _results_table(title: str, evaluations: Sequence[Evaluation]) -> Table:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.suite is not None:
+        return cmd_evaluate_suite(args, console)
+    agent = args.agent_flag or args.agent
+    if agent is None or args.env_id is None:
+        raise ValueError("pix2code evaluate takes AGENT ENV_ID (seeded episodes of one env), "
+                         "or --agent AGENT --suite SUITE (a leaderboard suite)")
+    args.agent = agent
+    args.episodes = 20 if args.episodes is None else args.episodes
     env_kwargs = {"subset": args.subset, "reveal_concept": args.programs}
     if args.modality is not None:
         env_kwargs["modality"] = args.modality
@@ -220,15 +229,22 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--max-queries", type=int, default=50)
     show.set_defaults(func=cmd_show)
 
-    evaluate = commands.add_parser("evaluate", help="score an agent on seeded episodes")
-    evaluate.add_argument("agent", help="a registered agent name or module:Class")
-    evaluate.add_argument("env_id")
-    evaluate.add_argument("--episodes", type=int, default=20)
+    evaluate = commands.add_parser(
+        "evaluate", help="score an agent on seeded episodes of an env, or on a leaderboard suite",
+        description="pix2code evaluate AGENT ENV_ID [--episodes N]  |  "
+                    "pix2code evaluate --agent NAME|module:Class --suite SUITE [--backend serial|process|ray] "
+                    "[--workers N] [--episodes N] [--out FILE]",
+    )
+    evaluate.add_argument("agent", nargs="?", default=None, help="a registered agent name or module:Class")
+    evaluate.add_argument("env_id", nargs="?", default=None)
+    evaluate.add_argument("--episodes", type=int, default=None,
+                          help="episodes (env form, default 20); with --suite, the first N of each env")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--subset", default="test")
     evaluate.add_argument("--modality", default=None, choices=["image", "scene", "both"],
                           help="observation modality (default: the first the agent reads)")
     evaluate.add_argument("--programs", action="store_true", help="print the program of every episode")
+    add_suite_arguments(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     train = commands.add_parser("train", help="train a model (options: pix2code train NAME --help)", add_help=False)
@@ -239,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, add_help=False)
         sub.add_argument("rest", nargs=argparse.REMAINDER)
         sub.set_defaults(func=lambda args, m=module_name: _delegate(m, args.rest))
+
+    add_leaderboard_parser(commands, console)
 
     demo = commands.add_parser("demo", help="the reference agents and Pix2Code on a few episodes of each family")
     demo.add_argument("--seed", type=int, default=0)
