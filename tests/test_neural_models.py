@@ -97,12 +97,23 @@ def test_ppo_extractor_encodes_each_distinct_support_set_once():
     support = torch.from_numpy(np.stack([obs["support_images"], other["support_images"], obs["support_images"]]))
     calls = []
     extractor.cnn.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
+    shared = extractor.encode_support(support)  # training: one batch of the distinct support sets
+    assert calls == [50]  # two distinct support sets of 25 images, not three
     with torch.no_grad():
-        shared = extractor.encode_support(support)
         direct = extractor.encode(support.flatten(0, 1)).view(3, 25, -1)
-    assert calls[0] == 50  # two distinct support sets of 25 images, not three
-    assert torch.allclose(shared, direct, atol=1e-5)
-    features = extractor({"support_images": support.float(), "query_image": support[:, 0].float(),
+        calls.clear()
+        cached = extractor.encode_support(support)  # rollouts: remembered across rows and calls
+        extractor.encode_support(support[1:2])
+    assert calls == [25, 25]
+    assert torch.allclose(shared, direct, atol=1e-5) and torch.allclose(cached, direct, atol=1e-5)
+    shared.sum().backward()
+    assert extractor.cnn[0].weight.grad is not None
+    with torch.no_grad():
+        extractor.cnn[0].weight.add_(0.01)  # new weights: remembered embeddings are dropped
+        calls.clear()
+        extractor.encode_support(support[:1])
+    assert calls == [25]
+    features = extractor({"support_images": support, "query_image": support[:, 0],
                           "support_labels": torch.from_numpy(np.stack([obs["support_labels"]] * 3)).float()})
     assert features.shape == (3, extractor.features_dim)
 

@@ -24,9 +24,9 @@ PPO_IMAGE_SHAPES = {"curi": (48, 72), "kandinsky": (64, 64)}
 
 #: (model, modality) -> defaults; every key is a CLI option.
 DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
-    ("protonet", "scene"): dict(encoder="schema", head="gap", dim=256, head_width=128, batch=16, lr=2e-3, val_every=250, steps_per_chunk=40),
+    ("protonet", "scene"): dict(encoder="schema", head="gap", dim=256, head_width=128, batch=16, lr=2e-3, val_every=250, steps_per_chunk=80),
     ("protonet", "image"): dict(encoder="conv4", head="gap", dim=256, head_width=256, batch=8, lr=1e-3, val_every=150, steps_per_chunk=30),
-    ("transformer", "scene"): dict(encoder="schema", head="gap", dim=128, head_width=128, batch=16, lr=5e-4, val_every=250, steps_per_chunk=40),
+    ("transformer", "scene"): dict(encoder="schema", head="gap", dim=128, head_width=128, batch=16, lr=5e-4, val_every=250, steps_per_chunk=80),
     ("transformer", "image"): dict(encoder="conv4", head="gap", dim=128, head_width=128, batch=8, lr=5e-4, val_every=150, steps_per_chunk=30),
     ("ppo", "image"): dict(encoder="tiny", head="proto", dim=64, head_width=0, batch=250, lr=3e-4, val_every=10_000, steps_per_chunk=0),
 }

@@ -14,7 +14,7 @@ encoded once (found by an exact integer hash of its pixels), and its embeddings 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn.functional as F
+from stable_baselines3.common.buffers import DictRolloutBuffer
 from stable_baselines3.common.policies import MultiInputActorCriticPolicy
+from stable_baselines3.common.type_aliases import DictRolloutBufferSamples
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
@@ -32,6 +34,8 @@ from agents.neural.spec import ModelSpec
 from agents.neural.weights import check_compatible, find_weights, load_weights
 
 NET_ARCH = {"pi": [64], "vf": [64]}
+CACHE_SIZE = 64  # support sets remembered during rollouts (a few per env)
+HASH_PIXELS = 4096  # evenly spaced pixels per support set in the first key
 
 
 def check_space(observation_space: gym.spaces.Dict) -> tuple[int, tuple[int, int]]:
@@ -60,27 +64,64 @@ class FewShotExtractor(BaseFeaturesExtractor):
         super().__init__(observation_space, features_dim=3 * dim + 3)
         self.dim = dim
         self.cnn = nn.Sequential(
-            nn.Conv2d(3, 32, 4, 4), nn.ReLU(),
-            nn.Conv2d(32, 32, 3, 2, 1), nn.ReLU(),
-            nn.Conv2d(32, dim, 3, 1, 1), nn.ReLU(),
+            nn.Conv2d(3, 16, 4, 4), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
+            nn.Conv2d(32, dim, 3, 2, 1), nn.ReLU(),
             nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(dim, dim),
         )
+        self._cache: dict[tuple[int, int], torch.Tensor] = {}  # support key -> embeddings, during rollouts
+        self._cache_version = -1
         generator = torch.Generator().manual_seed(0x5EED)
-        hash_weights = torch.randint(0, 2**31 - 1, (2, n_support * 3 * h * w), generator=generator, dtype=torch.int64)
-        self.register_buffer("hash_weights", hash_weights, persistent=False)
+        n_pixels = n_support * 3 * h * w
+        self.hash_stride = max(1, n_pixels // HASH_PIXELS)
+        n_hashed = len(range(0, n_pixels, self.hash_stride))
+        # integer weights < 2**20 times pixels < 2**8, summed over < 2**25 terms, stay below 2**53:
+        # float64 keys are exact integers whatever the summation order
+        weights = torch.randint(0, 2**20, (n_hashed,), generator=generator).double()
+        self.register_buffer("hash_weights", weights, persistent=False)
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` pixels in 0..255 (any dtype) -> ``(N, dim)`` unit vectors."""
         return F.normalize(self.cnn(images.float() / 127.5 - 1.0), dim=-1)
 
+    def keys(self, support: torch.Tensor) -> torch.Tensor:
+        """``(B, 2)`` keys of each support set: a random-weighted sum of 4,096 evenly spaced pixels
+        (exact integers in float64) and a wrapping 64-bit sum of all its bytes taken as int64 words.
+        Equal support sets always share keys; different renders practically never do."""
+        flat = support.reshape(len(support), -1)
+        if flat.dtype != torch.uint8:
+            flat = flat.round().clamp(0, 255).to(torch.uint8)
+        sampled = flat[:, :: self.hash_stride].double() @ self.hash_weights
+        if flat.shape[1] % 8:
+            flat = F.pad(flat, (0, 8 - flat.shape[1] % 8))
+        total = flat.contiguous().view(torch.int64).sum(1)
+        return torch.stack([sampled.to(torch.int64), total], dim=1)
+
     def encode_support(self, support: torch.Tensor) -> torch.Tensor:
-        """``(B, S, 3, H, W)`` -> ``(B, S, dim)``, encoding each distinct support set of the batch once."""
+        """``(B, S, 3, H, W)`` -> ``(B, S, dim)``, encoding each distinct support set once.
+
+        Training batches: rows with equal :meth:`keys` share one encoding (and its gradient).
+        Without gradients (rollouts, where consecutive steps show the same support set), the
+        embeddings of recent support sets are also kept across calls until the weights change.
+        """
         b, s = support.shape[:2]
-        pixels = support.reshape(b, -1)
-        keys = pixels.to(torch.int64) @ self.hash_weights.T  # exact: integers, no overflow at these sizes
+        keys = self.keys(support)
+        if not torch.is_grad_enabled():
+            return self._encode_support_cached(support, keys)
         _, first, inverse = _unique_rows(keys)
         unique = self.encode(support[first].flatten(0, 1)).view(len(first), s, -1)
         return unique[inverse]
+
+    def _encode_support_cached(self, support: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        version = self.cnn[0].weight._version + self.cnn[-1].weight._version
+        if version != self._cache_version or len(self._cache) > CACHE_SIZE:
+            self._cache, self._cache_version = {}, version
+        rows = []
+        for i, key in enumerate(map(tuple, keys.tolist())):
+            if key not in self._cache:
+                self._cache[key] = self.encode(support[i])
+            rows.append(self._cache[key])
+        return torch.stack(rows)
 
     def combine(self, support: torch.Tensor, labels: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         """Policy features from support embeddings ``(B, S, D)``, labels ``(B, S)`` and query ``(B, D)``."""
@@ -98,11 +139,46 @@ class FewShotExtractor(BaseFeaturesExtractor):
 
 
 def _unique_rows(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Unique rows of an int64 ``(B, 2)`` key matrix: (unique keys, first index of each, inverse)."""
+    """Unique rows of a ``(B, 2)`` key matrix: (unique keys, first index of each, inverse)."""
     unique, inverse = torch.unique(keys, dim=0, return_inverse=True)
     first = torch.full((len(unique),), keys.shape[0], dtype=torch.long)
     first.scatter_reduce_(0, inverse, torch.arange(keys.shape[0]), reduce="amin")
     return unique, first, inverse
+
+
+class FewShotPolicy(MultiInputActorCriticPolicy):
+    """``MultiInputActorCriticPolicy`` that hands the raw observation (uint8 pixels) to
+    :class:`FewShotExtractor`, which scales only the images it encodes, instead of first turning every
+    support pixel of a batch into float32 (SB3's ``preprocess_obs``: 259,200 values per step)."""
+
+    def extract_features(self, obs: Any, features_extractor: BaseFeaturesExtractor | None = None) -> Any:  # type: ignore[override]
+        if not self.share_features_extractor:
+            return self.pi_features_extractor(obs), self.vf_features_extractor(obs)
+        return (features_extractor or self.features_extractor)(obs)
+
+
+class EpisodeBlockRolloutBuffer(DictRolloutBuffer):
+    """PPO's rollout buffer with minibatches of whole episodes: the flattened rollout (one env's
+    steps after another) is cut into blocks of ``block`` consecutive steps (one episode of 25
+    queries), and blocks rather than steps are shuffled. Each minibatch then holds a few support
+    sets, each encoded once by :class:`FewShotExtractor`, instead of one per episode of the rollout."""
+
+    block = 25
+
+    def get(self, batch_size: int | None = None) -> Generator[DictRolloutBufferSamples, None, None]:
+        assert self.full, ""
+        total = self.buffer_size * self.n_envs
+        if not self.generator_ready:
+            for key, obs in self.observations.items():
+                self.observations[key] = self.swap_and_flatten(obs)
+            for name in ("actions", "values", "log_probs", "advantages", "returns"):
+                self.__dict__[name] = self.swap_and_flatten(self.__dict__[name])
+            self.generator_ready = True
+        starts = np.random.permutation(np.arange(0, total, self.block))
+        indices = np.concatenate([np.arange(start, min(start + self.block, total)) for start in starts])
+        batch_size = total if batch_size is None else batch_size
+        for start in range(0, total, batch_size):
+            yield self._get_samples(indices[start : start + batch_size])
 
 
 def observation_space(spec: ModelSpec) -> gym.spaces.Dict:
@@ -122,12 +198,12 @@ def policy_kwargs(spec: ModelSpec) -> dict[str, Any]:
             "net_arch": dict(NET_ARCH), "normalize_images": False}
 
 
-def build_policy(spec: ModelSpec) -> MultiInputActorCriticPolicy:
+def build_policy(spec: ModelSpec) -> FewShotPolicy:
     """A PPO policy of ``spec``'s architecture, for loading weights without an env."""
-    return MultiInputActorCriticPolicy(observation_space(spec), gym.spaces.Discrete(2), lambda _: 0.0, **policy_kwargs(spec))
+    return FewShotPolicy(observation_space(spec), gym.spaces.Discrete(2), lambda _: 0.0, **policy_kwargs(spec))
 
 
-def action_log_probs(policy: MultiInputActorCriticPolicy, features: torch.Tensor) -> torch.Tensor:
+def action_log_probs(policy: FewShotPolicy, features: torch.Tensor) -> torch.Tensor:
     """``(N, 2)`` log-probabilities of labels 0 and 1 from extractor features."""
     latent = policy.mlp_extractor.forward_actor(features)
     return F.log_softmax(policy.action_net(latent), dim=-1)

@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.neural.config import Settings, model_spec
 from agents.neural.data import Source, cached_episodes
-from agents.neural.ppo import PPOClassifier, policy_kwargs
+from agents.neural.ppo import EpisodeBlockRolloutBuffer, FewShotPolicy, PPOClassifier, policy_kwargs
 from agents.neural.runs import Budget, CheckpointError, History, command_line, plot_curve
 from agents.neural.train import console, finish, sources
 
@@ -166,8 +166,9 @@ def run_ppo(s: Settings, argv: list[str]) -> dict[str, Any]:
         spent = saved["seconds"]
         console.print(f"resuming {checkpoint} at step {model.num_timesteps} ({spent:.0f} s spent)")
     else:
-        model = PPO("MultiInputPolicy", vec, learning_rate=s.lr, n_steps=s.rollout, batch_size=s.batch, n_epochs=4,
+        model = PPO(FewShotPolicy, vec, learning_rate=s.lr, n_steps=s.rollout, batch_size=s.batch, n_epochs=4,
                     gamma=0.0, gae_lambda=1.0, ent_coef=0.01, policy_kwargs=policy_kwargs(spec), seed=s.seed,
+                    rollout_buffer_class=EpisodeBlockRolloutBuffer,
                     device="cpu", verbose=0)
     budget = Budget(s.minutes, spent)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
@@ -189,21 +190,27 @@ def run_ppo(s: Settings, argv: list[str]) -> dict[str, Any]:
     return card
 
 
-def steps_per_second(env_id: str, policy: str, steps: int, seed: int = 0, image_shape: tuple[int, int] = (48, 72)) -> float:
-    """PPO training throughput (env steps per second, rollouts and updates) with our extractor
-    (``policy="fewshot"``) or SB3's default ``MultiInputPolicy`` (``"default"``), same settings."""
+def steps_per_second(env_id: str, policy: str, steps: int, seed: int = 0,
+                     image_shape: tuple[int, int] = (48, 72)) -> tuple[float, float]:
+    """PPO training throughput (env steps per wall-clock second and per CPU second of this process,
+    rollouts and updates included) with our policy (``policy="fewshot"``: :class:`FewShotPolicy`,
+    :class:`FewShotExtractor`, episode-block minibatches) or SB3's default ``MultiInputPolicy``
+    (``"default"``), at the same PPO settings. CPU seconds make figures comparable on a shared machine."""
     source = Source(env_id, "train", "image", image_shape)
     vec = make_vec_env(source, seed)
     kwargs: dict[str, Any] = {}
+    policy_class: Any = "MultiInputPolicy"
     if policy == "fewshot":
+        policy_class = FewShotPolicy
         from agents.neural.spec import ModelSpec
 
         spec = ModelSpec("ppo", env_id, "image", "tiny", "proto", 64, image_shape=image_shape)
         kwargs["policy_kwargs"] = policy_kwargs(spec)
-    model = PPO("MultiInputPolicy", vec, n_steps=N_STEPS, batch_size=250, n_epochs=4, gamma=0.0, seed=seed,
+        kwargs["rollout_buffer_class"] = EpisodeBlockRolloutBuffer
+    model = PPO(policy_class, vec, n_steps=N_STEPS, batch_size=250, n_epochs=4, gamma=0.0, seed=seed,
                 device="cpu", verbose=0, **kwargs)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=steps)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     vec.close()
-    return model.num_timesteps / elapsed
+    return model.num_timesteps / elapsed, model.num_timesteps / cpu

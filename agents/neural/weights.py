@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+import pix2code_env
 from agents.neural.spec import ModelSpec
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -30,6 +31,18 @@ CARD_FORMAT = 1
 
 class WeightsError(ValueError):
     """Weights that cannot be used: missing, corrupt, or made for something else."""
+
+
+def same_episodes(a: str, b: str) -> bool:
+    """Whether two env ids stand for the same settings (e.g. Pix2Code-CURI-v0 and Pix2Code-CURI-IID-v0,
+    both CURI's IID split): their episodes are identical, so are the weights for them."""
+    if a == b:
+        return True
+    try:
+        spec_a, spec_b = pix2code_env.env_spec(a), pix2code_env.env_spec(b)
+    except ValueError:
+        return False
+    return (spec_a.family, spec_a.family_options) == (spec_b.family, spec_b.family_options)
 
 
 def weights_name(model: str, env_id: str, modality: str) -> str:
@@ -128,8 +141,9 @@ def find_weights(model: str, env_id: str | None, modality: str | None) -> Path:
             f"shipped: {sorted(f'{e}/{m}' for _, e, m in available)}"
         )
     for candidate in ([modality] if modality else ["image", "scene"]):
-        if (model, env_id, candidate) in available:
-            return available[(model, env_id, candidate)]
+        for (_, trained_for, trained_modality), path in available.items():
+            if trained_modality == candidate and same_episodes(trained_for, env_id):
+                return path
     what = f"{env_id} ({modality})" if modality else env_id
     raise WeightsError(
         f"no {model} weights are shipped for {what}; shipped: {sorted(f'{e}/{m}' for _, e, m in available) or 'none'}. "
@@ -141,7 +155,7 @@ def check_compatible(spec: ModelSpec, path: Path, env_id: str | None, modality: 
     """Refuse weights made for another model, env or modality, naming both."""
     if spec.model != model:
         raise WeightsError(f"weight file {path} holds a {spec.model} model, not a {model} model")
-    if env_id is not None and spec.env_id != env_id:
+    if env_id is not None and not same_episodes(spec.env_id, env_id):
         raise WeightsError(
             f"weight file {path} was trained for {spec.describe()}, but this agent is for env {env_id}; "
             f"use the weights shipped for {env_id} or train them: {train_command(model, env_id, spec.modality)}"
