@@ -28,7 +28,7 @@ DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("protonet", "image"): dict(encoder="conv4", head="gap", dim=256, head_width=256, batch=8, lr=1e-3, val_every=150, steps_per_chunk=30),
     ("transformer", "scene"): dict(encoder="schema", head="gap", dim=128, head_width=128, batch=16, lr=5e-4, val_every=250, steps_per_chunk=80),
     ("transformer", "image"): dict(encoder="conv4", head="gap", dim=128, head_width=128, batch=8, lr=5e-4, val_every=150, steps_per_chunk=30),
-    ("ppo", "image"): dict(encoder="tiny", head="proto", dim=64, head_width=0, batch=250, lr=3e-4, val_every=10_000, steps_per_chunk=0),
+    ("ppo", "image"): dict(encoder="tiny", head="proto", dim=64, head_width=0, batch=125, lr=1e-3, val_every=10_000, steps_per_chunk=0),
 }
 
 
@@ -58,6 +58,7 @@ class Settings:
     steps_per_chunk: int
     holdout: float
     rollout: int
+    epochs: int
     ship: bool
 
 
@@ -92,6 +93,7 @@ def parser(model: str) -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=float, default=0.2,
                    help="share of train concepts held out for validation where the env has no val subset (Kandinsky)")
     p.add_argument("--rollout", type=int, default=250, help="PPO: env steps per env per rollout (4 envs)")
+    p.add_argument("--epochs", type=int, default=10, help="PPO: passes over each rollout")
     p.add_argument("--ship", action="store_true", help="also install the best weights and card into the package")
     return p
 
@@ -130,7 +132,7 @@ def settings(argv: list[str]) -> Settings:
         batch=pick("batch"), lr=pick("lr"), val_episodes=args.val_episodes, val_every=pick("val_every"),
         patience=args.patience, max_steps=args.max_steps, workers=args.workers, threads=args.threads,
         chunk=args.chunk, window=args.window, steps_per_chunk=pick("steps_per_chunk"), holdout=args.holdout,
-        rollout=args.rollout, ship=args.ship,
+        rollout=args.rollout, epochs=args.epochs, ship=args.ship,
     )
 
 

@@ -61,7 +61,7 @@ class FewShotExtractor(BaseFeaturesExtractor):
 
     def __init__(self, observation_space: gym.spaces.Dict, dim: int = 64) -> None:
         n_support, (h, w) = check_space(observation_space)
-        super().__init__(observation_space, features_dim=3 * dim + 3)
+        super().__init__(observation_space, features_dim=3 * dim + 4)
         self.dim = dim
         self.cnn = nn.Sequential(
             nn.Conv2d(3, 16, 4, 4), nn.ReLU(),
@@ -130,7 +130,10 @@ class FewShotExtractor(BaseFeaturesExtractor):
         proto_neg = (support * (1 - pos)).sum(1) / (1 - pos).sum(1).clamp_min(1.0)
         d_pos = (query - proto_pos).pow(2).sum(-1, keepdim=True)
         d_neg = (query - proto_neg).pow(2).sum(-1, keepdim=True)
-        return torch.cat([query, proto_pos, proto_neg, d_pos, d_neg, 4.0 * (d_neg - d_pos)], dim=-1)
+        # the prototype comparison, also scale-free: from the first update, the policy sees which
+        # prototype the query is nearer even while untrained embeddings are all alike
+        relative = (d_neg - d_pos) / (d_neg + d_pos + 1e-6)
+        return torch.cat([query, proto_pos, proto_neg, d_pos, d_neg, 4.0 * (d_neg - d_pos), relative], dim=-1)
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         support = self.encode_support(observations["support_images"])

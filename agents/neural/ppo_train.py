@@ -166,7 +166,7 @@ def run_ppo(s: Settings, argv: list[str]) -> dict[str, Any]:
         spent = saved["seconds"]
         console.print(f"resuming {checkpoint} at step {model.num_timesteps} ({spent:.0f} s spent)")
     else:
-        model = PPO(FewShotPolicy, vec, learning_rate=s.lr, n_steps=s.rollout, batch_size=s.batch, n_epochs=4,
+        model = PPO(FewShotPolicy, vec, learning_rate=s.lr, n_steps=s.rollout, batch_size=s.batch, n_epochs=s.epochs,
                     gamma=0.0, gae_lambda=1.0, ent_coef=0.01, policy_kwargs=policy_kwargs(spec), seed=s.seed,
                     rollout_buffer_class=EpisodeBlockRolloutBuffer,
                     device="cpu", verbose=0)
@@ -184,7 +184,8 @@ def run_ppo(s: Settings, argv: list[str]) -> dict[str, Any]:
     vec.close()
     (out / "ppo_summary.json").write_text(json.dumps({"steps": model.num_timesteps, "seconds": budget.spent}))
     extra = {"env_steps": model.num_timesteps, "episodes_played": model.num_timesteps // 25, "n_envs": N_ENVS,
-             "ppo": {"n_steps": s.rollout, "batch_size": s.batch, "n_epochs": 4, "gamma": 0.0, "ent_coef": 0.01}}
+             "ppo": {"n_steps": s.rollout, "batch_size": s.batch, "n_epochs": s.epochs, "gamma": 0.0, "ent_coef": 0.01,
+                     "learning_rate": s.lr}}
     card = finish(s, spec, out, model.policy, state["best_state"], state["best"], state["history"], model.num_timesteps,
                   budget.spent, monitor.stopped, 0, val_note, command, extra)
     return card

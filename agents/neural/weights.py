@@ -83,6 +83,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     with os.fdopen(fd, "w") as handle:
         json.dump(data, handle, indent=2, sort_keys=False)
         handle.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes files private; cards and weights are package data
     os.replace(tmp, path)
 
 
@@ -93,6 +94,7 @@ def save_weights(state_dict: dict[str, torch.Tensor], spec: ModelSpec, path: Pat
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
     torch.save({k: v.detach().cpu().contiguous() for k, v in state_dict.items()}, tmp)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     full = {"format": CARD_FORMAT, "model": spec.model, "env_id": spec.env_id, "modality": spec.modality,
             "spec": spec.to_json(), "weights": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
