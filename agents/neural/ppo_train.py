@@ -25,11 +25,11 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from agents.neural.config import Settings, model_spec
-from agents.neural.data import Source, cached_episodes
+from agents.neural.config import Settings
+from agents.neural.data import Source
 from agents.neural.ppo import EpisodeBlockRolloutBuffer, FewShotPolicy, PPOClassifier, policy_kwargs
-from agents.neural.runs import Budget, CheckpointError, History, command_line, plot_curve
-from agents.neural.train import console, finish, sources
+from agents.neural.runs import Budget, CheckpointError, History
+from agents.neural.train import begin, console, episodes, finish
 
 N_ENVS = 4
 N_STEPS = 250  # per env: a rollout of 1,000 steps = 40 episodes of 25 queries
@@ -122,7 +122,7 @@ class Monitor(BaseCallback):
         accuracy = validate(self.model, self.spec, self.val)
         self.model.policy.set_training_mode(True)
         history: History = self.state["history"]
-        history.val_steps.append(step), history.val_accuracy.append(accuracy), history.val_seconds.append(self.budget.spent)
+        history.validated(step, accuracy, self.budget.spent)
         if accuracy > self.state["best"]:
             self.state.update(best=accuracy, stale=0,
                               best_state={k: v.detach().clone() for k, v in self.model.policy.state_dict().items()})
@@ -139,15 +139,8 @@ class Monitor(BaseCallback):
 
 
 def run_ppo(s: Settings, argv: list[str]) -> dict[str, Any]:
-    torch.set_num_threads(s.threads)
-    out = Path(s.out)
-    out.mkdir(parents=True, exist_ok=True)
-    spec = model_spec(s)
-    command = command_line(argv)
-    train_source, val_source, val_note = sources(s)
-    val_seeds = range(val_note["val_seeds"][0], val_note["val_seeds"][1] + 1)
-    with console.status(f"making {s.val_episodes} validation episodes"):
-        val = cached_episodes(val_source, val_seeds, out / "cache")
+    out, spec, command = begin(s, argv)
+    train_source, val_note, val = episodes(s, out)
     vec = make_vec_env(train_source, s.seed)
     state: dict[str, Any] = {"best": -1.0, "stale": 0, "best_state": None, "last_val_step": 0, "history": History()}
     spent = 0.0

@@ -40,6 +40,13 @@ class History:
     val_steps: list[int] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     val_seconds: list[float] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)  # 1-minute load average at each validation
+
+    def validated(self, step: int, accuracy: float, seconds: float) -> None:
+        self.val_steps.append(step)
+        self.val_accuracy.append(accuracy)
+        self.val_seconds.append(seconds)
+        self.load.append(round(os.getloadavg()[0], 2))
 
     def to_json(self) -> dict[str, list]:
         return dict(self.__dict__)

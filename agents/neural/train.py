@@ -13,7 +13,6 @@ with a generator seeded by ``(seed, t)`` from chunks whose availability depends 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -107,15 +106,28 @@ class Window:
         return {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
 
 
-def run(s: Settings, argv: list[str]) -> dict[str, Any]:
-    """Train (or resume) the run ``s`` describes; returns the card of its best weights."""
+def begin(s: Settings, argv: list[str]) -> tuple[Path, ModelSpec, str]:
+    """Thread count, run directory, the model's spec (after checking the env can feed it), the command."""
     torch.set_num_threads(s.threads)
     out = Path(s.out)
     out.mkdir(parents=True, exist_ok=True)
-    spec = model_spec(s)
-    command = command_line(argv)
-    state = load_checkpoint(out, spec, command)
+    return out, model_spec(s), command_line(argv)
+
+
+def episodes(s: Settings, out: Path) -> tuple[Source, dict[str, Any], dict[str, np.ndarray]]:
+    """The training source, how validation was separated, and the validation episodes (cached in ``out``)."""
     train_source, val_source, val_note = sources(s)
+    val_seeds = range(val_note["val_seeds"][0], val_note["val_seeds"][1] + 1)
+    with console.status(f"making {s.val_episodes} validation episodes"):
+        val = cached_episodes(val_source, val_seeds, out / "cache")
+    return train_source, val_note, val
+
+
+def run(s: Settings, argv: list[str]) -> dict[str, Any]:
+    """Train (or resume) the run ``s`` describes; returns the card of its best weights."""
+    out, spec, command = begin(s, argv)
+    state = load_checkpoint(out, spec, command)
+    train_source, val_note, val = episodes(s, out)
 
     torch.manual_seed(s.seed)
     model = build_model(spec)
@@ -133,9 +145,6 @@ def run(s: Settings, argv: list[str]) -> dict[str, Any]:
         console.print(f"resuming {out / 'checkpoint.pt'} at step {step} ({spent:.0f} s spent, best val {best:.3f})")
     budget = Budget(s.minutes, spent)
     cache = out / "cache"
-    val_seeds = range(val_note["val_seeds"][0], val_note["val_seeds"][1] + 1)
-    with console.status(f"making {s.val_episodes} validation episodes"):
-        val = cached_episodes(val_source, val_seeds, cache)
     stopped = "budget"
 
     def checkpoint() -> None:
@@ -172,7 +181,7 @@ def run(s: Settings, argv: list[str]) -> dict[str, Any]:
             history.train_accuracy.append(float(balanced_accuracy(logits.detach(), batch["query_labels"]).mean()))
             if step % s.val_every == 0:
                 accuracy = validate(model, val, eval_batch)
-                history.val_steps.append(step), history.val_accuracy.append(accuracy), history.val_seconds.append(budget.spent)
+                history.validated(step, accuracy, budget.spent)
                 scheduler.step(accuracy)
                 progress.console.print(f"step {step:6d}  {budget.spent:6.0f} s  loss {np.mean(history.loss[-s.val_every:]):.3f}  "
                                        f"train {np.mean(history.train_accuracy[-s.val_every:]):.3f}  val {accuracy:.3f}  "
@@ -195,7 +204,7 @@ def run(s: Settings, argv: list[str]) -> dict[str, Any]:
                             info=f"step {step}  loss {np.mean(history.loss[-100:]):.3f}  train {recent:.3f}  val best {best:.3f}")
         if not history.val_steps or history.val_steps[-1] != step:
             accuracy = validate(model, val, eval_batch)
-            history.val_steps.append(step), history.val_accuracy.append(accuracy), history.val_seconds.append(budget.spent)
+            history.validated(step, accuracy, budget.spent)
             if accuracy > best:
                 best, best_state = accuracy, {k: v.detach().clone() for k, v in model.state_dict().items()}
         checkpoint()
@@ -225,7 +234,8 @@ def finish(s: Settings, spec: ModelSpec, out: Path, model: torch.nn.Module, best
         "steps": step, "best_step": best_step, **(extra or {"episodes_per_step": s.batch, "episodes_made": made}),
         "settings": {k: v for k, v in vars(s).items() if k not in ("out", "ship")},
         "val": {"class_balanced_accuracy": round(best, 4), "episodes": s.val_episodes},
-        "machine": machine(), "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine(), "load_average_during_run": round(float(np.mean(history.load)), 2) if history.load else None,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     card = save_weights(best_state or model.state_dict(), spec, out / f"{s.model}.pt", card)
     if s.ship:
