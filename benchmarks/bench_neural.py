@@ -10,7 +10,7 @@ and training steps), and PPO env steps per second with :class:`FewShotExtractor`
 default ``MultiInputPolicy`` at the same PPO settings on 48x72 CURI images.
 
     python benchmarks/bench_neural.py accuracy --episodes 200 [--update-cards] [--only protonet]
-    python benchmarks/bench_neural.py throughput [--ppo-steps 2000]
+    python benchmarks/bench_neural.py throughput [--ppo-steps 3000 --default-steps 1000 --train-steps 10]
 """
 
 from __future__ import annotations
@@ -114,33 +114,87 @@ def accuracy(args: argparse.Namespace) -> None:
     console.print(table)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
+    print(markdown(rows))
+
+
+COLUMNS = (("protonet", "scene"), ("transformer", "scene"), ("protonet", "image"), ("transformer", "image"), ("ppo", "image"))
+
+
+def markdown(rows: list[dict]) -> str:
+    """The accuracy rows as one markdown table: an env a row, a (model, modality) a column."""
+    by_env: dict[str, dict] = {}
+    for r in rows:
+        by_env.setdefault(r["env_id"], {})[(r["model"], r["modality"])] = r
+    head = ["env"] + [f"{m} {mod}" for m, mod in COLUMNS] + ["random", "prior", "CURI published schema / image"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for env_id, cells in by_env.items():
+        values = []
+        for key in COLUMNS:
+            r = cells.get(key)
+            values.append("–" if r is None else f"{r['mean']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]")
+        randoms = [r["random"] for r in cells.values()]
+        published = CURI_PUBLISHED.get(env_id)
+        lines.append("| " + " | ".join([env_id, *values, f"{np.mean(randoms):.3f}", "0.500",
+                                        "" if published is None else f"{published[0]:.2f} / {published[1]:.2f}"]) + " |")
+    return "\n".join(lines)
+
+
+def training_rate(model: str, env_id: str, modality: str, steps: int) -> float:
+    """Training episodes per CPU second of one model at its default settings (episodes already made)."""
+    from agents.neural.config import model_spec, settings
+    from agents.neural.models import balanced_loss, build_model
+    from agents.neural.train import tensors
+
+    s = settings([model, "--env", env_id, "--modality", modality, "--out", "unused"])
+    torch.manual_seed(0)
+    net = build_model(model_spec(s))
+    optimizer = torch.optim.Adam(net.parameters(), lr=s.lr)
+    arrays = test_episodes(env_id, modality, s.image_shape, 20)
+    if arrays["query"].shape[1] > 25:  # Kandinsky test episodes have 200 queries; training episodes 25
+        arrays = {k: (v[:, :25] if k.startswith("query") else v) for k, v in arrays.items()}
+    rng = np.random.default_rng(0)
+    cpu = 0.0
+    for step in range(steps + 1):
+        batch = tensors(arrays, rng.integers(0, len(arrays["support"]), size=s.batch))
+        start = time.process_time()
+        loss = balanced_loss(net(batch), batch["query_labels"])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        cpu += (time.process_time() - start) if step else 0.0  # the first step warms up
+    return steps * s.batch / cpu
 
 
 def throughput(args: argparse.Namespace) -> None:
     from agents.neural.ppo_train import steps_per_second
 
     torch.set_num_threads(1)
-    table = Table(title="throughput on one core (torch threads 1)")
+    table = Table(title="throughput, one process, torch threads 1 (per CPU second of the process; wall in brackets)")
     for name in ("measure", "value"):
         table.add_column(name)
-    seen = set()
+    for model, modality in (("protonet", "scene"), ("transformer", "scene"), ("protonet", "image"), ("transformer", "image")):
+        for env_id in ("Pix2Code-CURI-v0", "Pix2Code-Kandinsky-v0"):
+            rate = training_rate(model, env_id, modality, args.train_steps)
+            table.add_row(f"{model} {modality} {env_id}: training episodes / CPU s", f"{rate:.1f}")
+            console.print(f"train {model} {modality} {env_id}: {rate:.1f} episodes per CPU second")
     for (model, env_id, modality), _ in sorted(shipped().items()):
-        if (model, modality, env_id.split("-")[1]) in seen:
+        if env_id not in ("Pix2Code-CURI-v0", "Pix2Code-Kandinsky-v0"):
             continue
-        seen.add((model, modality, env_id.split("-")[1]))
         agent = make_agent(model, env_id=env_id, modality=modality)
         arrays = test_episodes(env_id, modality, agent.spec.image_shape, 20)
+        cpu = time.process_time()
         _, seconds = score(agent, arrays, modality)
-        table.add_row(f"{model} {env_id} {modality}: test episodes/s (fit + predict)", f"{1 / seconds:.1f}")
-        console.print(f"{model} {env_id} {modality}: {1 / seconds:.1f} episodes/s")
+        cpu = (time.process_time() - cpu) / len(arrays["support"])
+        table.add_row(f"{model} {env_id} {modality}: test episodes / CPU s (fit + predict)", f"{1 / cpu:.1f} [{1 / seconds:.1f}]")
+        console.print(f"{model} {env_id} {modality}: {1 / cpu:.1f} test episodes per CPU second")
     env_id = "Pix2Code-CURI-v0"
     fewshot = steps_per_second(env_id, "fewshot", args.ppo_steps)
-    table.add_row(f"PPO FewShotExtractor, {env_id} 48x72: env steps/s", f"{fewshot:.1f}")
-    console.print(f"fewshot {fewshot:.1f} steps/s")
     default = steps_per_second(env_id, "default", args.default_steps)
-    table.add_row(f"PPO default MultiInputPolicy, {env_id} 48x72: env steps/s", f"{default:.1f}")
-    table.add_row("speed-up", f"{fewshot / default:.1f}x")
+    for name, (wall, cpu) in (("FewShotPolicy", fewshot), ("SB3 default MultiInputPolicy", default)):
+        table.add_row(f"PPO {name}, {env_id} 48x72, env steps / CPU s", f"{cpu:.1f} [{wall:.1f}]")
+    table.add_row("PPO speed-up (CPU s; wall)", f"{fewshot[1] / default[1]:.1f}x; {fewshot[0] / default[0]:.1f}x")
     console.print(table)
+    console.print(f"load average {os.getloadavg()}")
 
 
 def main() -> None:
@@ -155,6 +209,7 @@ def main() -> None:
     thr = sub.add_parser("throughput")
     thr.add_argument("--ppo-steps", type=int, default=2000)
     thr.add_argument("--default-steps", type=int, default=1000)
+    thr.add_argument("--train-steps", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
     accuracy(args) if args.command == "accuracy" else throughput(args)

@@ -22,13 +22,18 @@ from agents.neural.spec import MODELS, ModelSpec
 IMAGE_SHAPES = {"curi": (32, 48), "kandinsky": (64, 64)}
 PPO_IMAGE_SHAPES = {"curi": (48, 72), "kandinsky": (64, 64)}
 
+#: Data and validation settings shared by the episodic models, per modality.
+TABLES = dict(encoder="schema", head="gap", batch=16, chunk=250, window=24, steps_per_chunk=80, val_every=250, val_episodes=200)
+IMAGES = dict(encoder="conv4", head="gap", batch=8, chunk=100, window=8, steps_per_chunk=12, val_every=100, val_episodes=100)
+
 #: (model, modality) -> defaults; every key is a CLI option.
 DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
-    ("protonet", "scene"): dict(encoder="schema", head="gap", dim=256, head_width=128, batch=16, lr=2e-3, val_every=250, steps_per_chunk=80),
-    ("protonet", "image"): dict(encoder="conv4", head="gap", dim=256, head_width=256, batch=8, lr=1e-3, val_every=150, steps_per_chunk=30),
-    ("transformer", "scene"): dict(encoder="schema", head="gap", dim=128, head_width=128, batch=16, lr=5e-4, val_every=250, steps_per_chunk=80),
-    ("transformer", "image"): dict(encoder="conv4", head="gap", dim=128, head_width=128, batch=8, lr=5e-4, val_every=150, steps_per_chunk=30),
-    ("ppo", "image"): dict(encoder="tiny", head="proto", dim=64, head_width=0, batch=125, lr=1e-3, val_every=10_000, steps_per_chunk=0),
+    ("protonet", "scene"): {**TABLES, "dim": 256, "head_width": 128, "lr": 2e-3},
+    ("protonet", "image"): {**IMAGES, "dim": 256, "head_width": 256, "lr": 1e-3},
+    ("transformer", "scene"): {**TABLES, "dim": 128, "head_width": 128, "lr": 5e-4},
+    ("transformer", "image"): {**IMAGES, "dim": 128, "head_width": 128, "lr": 5e-4},
+    ("ppo", "image"): dict(encoder="tiny", head="proto", dim=64, head_width=0, batch=125, lr=1e-3, val_every=10_000,
+                          steps_per_chunk=0, chunk=0, window=0, val_episodes=100),
 }
 
 
@@ -81,14 +86,14 @@ def parser(model: str) -> argparse.ArgumentParser:
     p.add_argument("--image-size", help="image HxW (e.g. 32x48) or the longer side; default per family")
     p.add_argument("--batch", type=int, help="episodes per step (PPO: minibatch of steps)")
     p.add_argument("--lr", type=float)
-    p.add_argument("--val-episodes", type=int, default=200)
+    p.add_argument("--val-episodes", type=int, help="validation episodes (default 200 tables, 100 images)")
     p.add_argument("--val-every", type=int, help="steps between validations (PPO: env steps)")
     p.add_argument("--patience", type=int, default=6, help="validations without improvement before stopping")
     p.add_argument("--max-steps", type=int, help="stop after this many steps (exactly reproducible runs)")
     p.add_argument("--workers", type=int, default=1, help="episode-making processes beside the trainer (0: inline)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the machine is shared)")
-    p.add_argument("--chunk", type=int, default=250, help="episodes per cached chunk")
-    p.add_argument("--window", type=int, default=24, help="chunks a step may draw from (the latest ones)")
+    p.add_argument("--chunk", type=int, help="episodes per cached chunk (default 250 tables, 100 images)")
+    p.add_argument("--window", type=int, help="chunks a step may draw from, the latest ones (default 24 tables, 8 images)")
     p.add_argument("--steps-per-chunk", type=int, help="steps before the next chunk joins the window")
     p.add_argument("--holdout", type=float, default=0.2,
                    help="share of train concepts held out for validation where the env has no val subset (Kandinsky)")
@@ -129,9 +134,9 @@ def settings(argv: list[str]) -> Settings:
         model=model, env_id=args.env, modality=modality, out=args.out, minutes=args.minutes, seed=args.seed,
         encoder=pick("encoder"), head=pick("head"), dim=pick("dim"), head_width=pick("head_width"),
         image_shape=parse_image_size(args.image_size, family, model) if modality == "image" else None,
-        batch=pick("batch"), lr=pick("lr"), val_episodes=args.val_episodes, val_every=pick("val_every"),
+        batch=pick("batch"), lr=pick("lr"), val_episodes=pick("val_episodes"), val_every=pick("val_every"),
         patience=args.patience, max_steps=args.max_steps, workers=args.workers, threads=args.threads,
-        chunk=args.chunk, window=args.window, steps_per_chunk=pick("steps_per_chunk"), holdout=args.holdout,
+        chunk=pick("chunk"), window=pick("window"), steps_per_chunk=pick("steps_per_chunk"), holdout=args.holdout,
         rollout=args.rollout, epochs=args.epochs, ship=args.ship,
     )
 
