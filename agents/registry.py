@@ -19,6 +19,9 @@ BUILTIN_AGENTS: dict[str, str] = {
     "oracle-strong": "agents.oracles:StrongOracle",
     "oracle-weak": "agents.oracles:WeakOracle",
     "pix2code": "agents.pix2code.agent:Pix2CodeAgent",
+    "protonet": "agents.neural.agent:ProtoNetAgent",
+    "transformer": "agents.neural.agent:TransformerAgent",
+    "ppo": "agents.neural.ppo:PPOAgent",
 }
 
 
