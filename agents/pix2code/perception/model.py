@@ -1,0 +1,196 @@
+"""The extractor network: encoder → candidate tokens → decoder, its training loss and greedy decoding."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from agents.pix2code.perception.decoder import Decoder
+from agents.pix2code.perception.encoder import (
+    LOG_SIGMA_RANGE, Dense, Encoder, candidates, gather_cells, neighbourhood, strong_peaks,
+)
+from agents.pix2code.perception.losses import centre_cells, decoder_loss, dense_loss
+from agents.pix2code.perception.spec import FamilySpec, bin_masses
+from agents.pix2code.perception.tokens import bin_pixels, sequences
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    widths: tuple[int, int, int, int] = (16, 24, 48, 96)
+    channels: int = 32
+    d_model: int = 128
+    layers: int = 2
+    heads: int = 4
+    extra_candidates: int = 4
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(data: dict) -> NetConfig:
+        data = dict(data)
+        data["widths"] = tuple(data["widths"])
+        return NetConfig(**data)
+
+
+@dataclass
+class Decoded:
+    """Greedy decoding of a batch, as numpy arrays; K = max_objects object slots.
+
+    ``n_objects`` (B,); ``tokens`` (B, K, S); ``mu`` / ``sigma`` (B, K, S) of the Gaussian of
+    every coord / binned slot (nan elsewhere); ``probs`` {attribute: (B, K, n_values)} of every
+    class / binned slot; ``exists`` (B, K + 1): the probability that object i is there (one
+    minus the end probability at its start); ``candidate`` (B, K) the pointed candidate cell.
+    """
+
+    n_objects: np.ndarray
+    tokens: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+    probs: dict[str, np.ndarray]
+    exists: np.ndarray
+    candidate: np.ndarray
+    peaks: np.ndarray  # (B,) objectness maxima above 0.5: how many objects the encoder sees
+
+
+class ExtractorNet(nn.Module):
+    def __init__(self, spec: FamilySpec, config: NetConfig = NetConfig()) -> None:
+        super().__init__()
+        self.spec, self.config = spec, config
+        self.encoder = Encoder(spec, config.widths, config.channels)
+        self.k = spec.max_objects + config.extra_candidates
+        memory_dim = 9 * config.channels + self.encoder.n_out + 2
+        self.decoder = Decoder(spec, memory_dim, config.d_model, config.layers, config.heads)
+        self.register_buffer("floor", torch.tensor([n.floor for n in spec.numerics]), persistent=False)
+
+    def read(self, images: torch.Tensor, forced: torch.Tensor | None = None, limit: int | None = None):
+        """Encoder pass: (dense views, candidate cells (B, k), memory tokens, candidate estimates)."""
+        f4, raw = self.encoder(images)
+        dense = Dense(self.spec, raw)
+        cells = candidates(dense.heat, self.k, forced, limit)
+        B, _, h, w = raw.shape
+        pos = torch.stack([((cells % w).float() + 0.5) / w, ((cells // w).float() + 0.5) / h], dim=-1)
+        n = len(self.spec.numerics)
+        raw_c = gather_cells(raw, cells)
+        raw_c = torch.cat([raw_c[..., : 1 + n], raw_c[..., 1 + n : 1 + 2 * n].clamp(*LOG_SIGMA_RANGE), raw_c[..., 1 + 2 * n :]], -1)
+        memory = self.decoder.memory(torch.cat([neighbourhood(f4, cells), raw_c, pos], dim=-1))
+        cand = {
+            "mu": gather_cells(dense.mu, cells),
+            "log_sigma": gather_cells(dense.sigma, cells).log(),
+            "logits": gather_cells(dense.logits, cells),
+        }
+        return dense, cells, memory, cand
+
+    # -- training
+    def loss(self, images: torch.Tensor, numerics: np.ndarray, classes: np.ndarray, attributes: dict[str, np.ndarray],
+             n_objects: np.ndarray) -> dict[str, torch.Tensor]:
+        spec = self.spec
+        B, K = numerics.shape[:2]
+        h, w = spec.feature_grid()
+        num_t = torch.from_numpy(numerics)
+        valid = torch.arange(K).unsqueeze(0) < torch.from_numpy(n_objects).unsqueeze(1)
+        row, col = centre_cells(spec, num_t, valid, h, w)
+        forced = torch.where(valid, row * w + col, torch.full_like(row, -1))
+        dense, cells, memory, cand = self.read(images, forced)
+        losses = dense_loss(spec, dense, num_t, torch.from_numpy(classes), valid)
+        seq = sequences(spec, numerics, attributes, n_objects)
+        hidden = self.decoder(self.decoder.embed(seq.prev_slot, seq.prev_value), memory)
+        out = self.decoder.heads(hidden, memory, cand)
+        # each object's candidate: the index of its (forced) centre cell among the candidates
+        match = (cells.unsqueeze(1) == forced.unsqueeze(2)).float()  # (B, K_obj, k)
+        pointer_target = match.argmax(dim=-1)
+        losses.update(decoder_loss(spec, out, seq, pointer_target))
+        return losses
+
+    # -- inference
+    @torch.no_grad()
+    def decode(self, images: torch.Tensor, limit: int | None = None) -> Decoded:
+        """Greedy decoding; rows whose sequence has ended leave the batch at the next object start.
+        ``limit``: read only that many objectness peaks (see :func:`candidates`)."""
+        spec = self.spec
+        S, K = spec.n_slots, spec.max_objects
+        H, W = spec.image_shape
+        dense, cells, memory, cand = self.read(images, limit=limit)
+        seen = strong_peaks(dense.heat)
+        B = images.shape[0]
+        dec = self.decoder
+        state = dec.start(memory, spec.max_tokens)
+        tokens = torch.zeros(B, K, S, dtype=torch.long)
+        mu_out = torch.full((B, K, S), float("nan"))
+        sigma_out = torch.full((B, K, S), float("nan"))
+        probs = {a: torch.zeros(B, K, len(v)) for a, v in spec.attributes.items()}
+        exists = torch.zeros(B, K + 1)
+        pointed = torch.zeros(B, K, dtype=torch.long)
+        n_objects = torch.zeros(B, dtype=torch.long)
+        rows = torch.arange(B)
+        prev_slot = torch.full((B,), -1, dtype=torch.long)
+        prev_value = torch.zeros(B, dtype=torch.long)
+        starts = [int(x) for x in torch.cumsum(torch.tensor([0, *spec.class_sizes]), 0)]
+        class_names = list(spec.classes)
+        binned_choice: dict[str, tuple[int, torch.Tensor]] = {}
+        dmu_w, dmu_b = dec.delta_mu.weight, dec.delta_mu.bias
+        dls_w, dls_b = dec.delta_log_sigma.weight, dec.delta_log_sigma.bias
+        dlg_w, dlg_b = dec.delta_logits.weight, dec.delta_logits.bias
+        edges = {s.name: torch.tensor(s.edges) for s in spec.slots if s.kind == "binned"}
+        finished = False
+        for i in range(K + 1):
+            for s, slot in enumerate(spec.slots):
+                hidden = dec.step(dec.embed(prev_slot, prev_value), state)
+                ptr = dec.pointer(hidden, state)
+                if s == 0:
+                    go = 1.0 - dec.stop(hidden).squeeze(-1).sigmoid()
+                    exists[rows, i] = go
+                    keep = go >= 0.5
+                    if i == K or not keep.any():
+                        finished = True
+                        break
+                    if not keep.all():
+                        rows, hidden, ptr = rows[keep], hidden[keep], ptr[keep]
+                        cand = {k: v[keep] for k, v in cand.items()}
+                        dec.select(state, keep)
+                    n_objects[rows] += 1
+                    pointed[rows, i] = ptr.argmax(-1)
+                p = ptr.softmax(-1)
+                if slot.numeric is not None:
+                    j = spec.numeric_names.index(slot.numeric)
+                    mu = (p * cand["mu"][:, :, j]).sum(1) + dec.scale[j] * (hidden @ dmu_w[j] + dmu_b[j])
+                    log_sigma = (p * cand["log_sigma"][:, :, j]).sum(1) + hidden @ dls_w[j] + dls_b[j]
+                    sigma = log_sigma.clamp(-8.0, 4.0).exp() + self.floor[j]
+                    mu_out[rows, i, s], sigma_out[rows, i, s] = mu, sigma
+                if slot.kind == "coord":
+                    value = mu.round().clamp(0, (W if slot.axis == "x" else H) - 1)
+                    if slot.numeric in binned_choice:  # stay inside the bin chosen before
+                        lo, hi = bin_pixels(spec, *binned_choice[slot.numeric])
+                        value = torch.maximum(torch.minimum(value, hi), lo)
+                    value = value.long()
+                elif slot.kind == "binned":
+                    q = bin_masses(mu, sigma, edges[slot.name])
+                    probs[slot.attribute][rows, i] = q
+                    value = q.argmax(-1)
+                    binned_choice[slot.numeric] = (s, value)
+                else:
+                    a = class_names.index(slot.attribute)
+                    lo_, hi_ = starts[a], starts[a + 1]
+                    logits = (p.unsqueeze(1) @ cand["logits"][:, :, lo_:hi_]).squeeze(1)
+                    q = (logits + torch.addmm(dlg_b[lo_:hi_], hidden, dlg_w[lo_:hi_].t())).softmax(-1)
+                    probs[slot.attribute][rows, i] = q
+                    value = q.argmax(-1)
+                tokens[rows, i, s] = value
+                prev_slot = torch.full((len(rows),), s, dtype=torch.long)
+                prev_value = value
+            if finished:
+                break
+        live = torch.arange(K).unsqueeze(0) < n_objects.unsqueeze(1)
+        cell = cells.gather(1, pointed)
+        return Decoded(
+            n_objects=n_objects.numpy(), tokens=tokens.numpy(), mu=mu_out.numpy(), sigma=sigma_out.numpy(),
+            probs={a: (p * live.unsqueeze(-1)).numpy() for a, p in probs.items()}, exists=exists.numpy(),
+            candidate=torch.where(live, cell, torch.full_like(cell, -1)).numpy(), peaks=seen.numpy(),
+        )
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
