@@ -37,7 +37,8 @@ def fourier(t: torch.Tensor) -> torch.Tensor:
 
 
 class Decoder(nn.Module):
-    def __init__(self, spec: FamilySpec, memory_dim: int, d: int = 128, layers: int = 2, heads: int = 4) -> None:
+    def __init__(self, spec: FamilySpec, memory_dim: int, max_candidates: int, d: int = 128, layers: int = 2,
+                 heads: int = 4) -> None:
         super().__init__()
         self.spec = spec
         config = GPT2Config(
@@ -47,6 +48,9 @@ class Decoder(nn.Module):
         config._attn_implementation = "sdpa"
         self.gpt = GPT2Model(config)
         self.memory = nn.Sequential(nn.Linear(memory_dim, d), nn.LayerNorm(d))
+        self.candidate_index = nn.Embedding(max_candidates, d)  # candidates are listed left to right
+        self.context = nn.Linear(d, d)  # the candidate the sequence is at, fed back as input
+        self.no_context = nn.Parameter(torch.zeros(d))
         S = spec.n_slots
         self.bos = nn.Parameter(torch.zeros(d))
         self.slot_embedding = nn.Embedding(S, d)
@@ -85,6 +89,19 @@ class Decoder(nn.Module):
         out = self.slot_embedding(slot) + self.class_embedding(cls) * (~coord).unsqueeze(-1)
         out = out + self.coord_embedding(fourier(value / self.extent[slot])) * coord.unsqueeze(-1)
         return torch.where((prev_slot < 0).unsqueeze(-1), self.bos.expand_as(out), out)
+
+    def memory_tokens(self, features: torch.Tensor) -> torch.Tensor:
+        """Memory tokens (B, k, d) of candidate features (B, k, memory_dim) in list order."""
+        index = torch.arange(features.shape[1], device=features.device)
+        return self.memory(features) + self.candidate_index(index)
+
+    def contextualise(self, embeds: torch.Tensor, memory: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """Add to input embeddings (B, T, d) the memory token of the candidate the sequence is at:
+        ``index`` (B, T) — the previous object's at an object start, the current object's
+        elsewhere, -1 before the first object (as pointer networks feed back their choice)."""
+        picked = memory.gather(1, index.clamp_min(0).unsqueeze(-1).expand(-1, -1, memory.shape[-1]))
+        ctx = torch.where((index >= 0).unsqueeze(-1), self.context(picked), self.no_context.expand_as(picked))
+        return embeds + ctx
 
     # -- outputs
     def heads(self, hidden: torch.Tensor, memory: torch.Tensor, cand: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

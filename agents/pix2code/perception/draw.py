@@ -53,3 +53,40 @@ def draw_boxes(images: np.ndarray, detections: list[Detections]) -> np.ndarray:
         picture = draw(out[n], det, scale=1, labels=False)
         out[n] = np.asarray(picture).transpose(2, 0, 1)
     return out
+
+
+def agent_annotation(agent_name: str, modality: str | None):
+    """For ``pix2code show --agent NAME [--modality M]``: a function (env id, episode) →
+    (episode, query predictions, notes) that fits the agent on the episode's support, predicts its
+    queries and, for the Pix2Code agent on pixels, draws the extractor's boxes on every image."""
+
+    def annotate(env_id: str, episode):
+        import dataclasses
+
+        from agents.registry import make_agent
+
+        options = {} if modality is None else {"modality": modality}
+        agent = make_agent(agent_name, env_id=env_id, **options)
+        obs = {"support_images": episode.support_images, "support_labels": episode.support_labels,
+               "query_images": episode.query_images}
+        if episode.support_objects is not None and modality != "image":
+            obs.update(support_objects=episode.support_objects, support_object_mask=episode.support_object_mask,
+                       query_objects=episode.query_objects, query_object_mask=episode.query_object_mask)
+        classifier = agent.fit({k: v for k, v in obs.items() if k.startswith("support")})
+        predictions = np.asarray(classifier.predict({k: v for k, v in obs.items() if k.startswith("query")}))
+        notes = {"agent": f"{agent_name} ({modality or agent.modalities[0]})", "program": classifier.program,
+                 "query accuracy": f"{float(np.mean(predictions == episode.query_labels)):.3f}"}
+        if agent_name == "pix2code" and modality == "image":
+            from agents.pix2code.dsl import domain_for_env_id
+            from agents.pix2code.perception import load_extractor
+
+            extractor = load_extractor(domain_for_env_id(env_id).name)
+            boxed = {}
+            for part in ("support", "query"):
+                images = getattr(episode, f"{part}_images")
+                boxed[f"{part}_images"] = draw_boxes(images, extractor.detect(images))
+            episode = dataclasses.replace(episode, **boxed)
+            notes["boxes"] = "drawn: the extractor's objects on every image"
+        return episode, predictions, notes
+
+    return annotate

@@ -15,7 +15,8 @@ label is involved; the renderer's geometry gives exact targets:
 
 Every batch is a pure function of (family, subset, purpose, index): a training step's data is
 the same after a resume, and the validation and benchmark scenes of a subset never meet.
-Objects are listed in the decoder's order: by centre x, then y.
+Objects are listed in the decoder's order: by the column, then the row, of their centre's
+stride-4 feature cell (the order of the encoder's candidates).
 """
 
 from __future__ import annotations
@@ -65,11 +66,14 @@ def scenes(family: str, subset: str, purpose: str, index: int, count: int) -> Tr
 
 
 def _ordered(spec: FamilySpec, n: np.ndarray, numerics: np.ndarray) -> np.ndarray:
-    """Permutation (N, K) that lists each scene's objects by centre x, then y (padding last)."""
+    """Permutation (N, K) that lists each scene's objects in the decoder's order, that of the
+    encoder's candidate cells: by the column of the centre's feature cell, then its row (padding
+    last). No two objects share a cell (CURI's centres are at least 11.6 px apart)."""
     u = numerics[..., spec.numeric_names.index("u")]
     v = numerics[..., spec.numeric_names.index("v")]
     live = np.arange(u.shape[1])[None, :] < n[:, None]
-    key_u, key_v = np.where(live, u, np.inf), np.where(live, v, np.inf)
+    key_u = np.where(live, np.floor(np.nan_to_num(u) / spec.stride), np.inf)
+    key_v = np.where(live, np.floor(np.nan_to_num(v) / spec.stride), np.inf)
     return np.stack([np.lexsort((kv, ku)) for ku, kv in zip(key_u, key_v)]) if len(u) else np.zeros(u.shape, np.int64)
 
 
@@ -89,7 +93,7 @@ def _finish(spec: FamilySpec, images: np.ndarray, n: np.ndarray, numerics: np.nd
 
 def _curi(rng: np.random.Generator, subset: str, count: int) -> Truth:
     from tasks.curi.render import render_batch
-    from tasks.curi.scenes import SHAPES, X_BIN_WIDTH, Y_BIN_HEIGHT
+    from tasks.curi.scenes import X_BIN_WIDTH, Y_BIN_HEIGHT
     from tasks.curi.silhouettes import camera_rows, silhouettes
 
     spec = get_spec("curi")
@@ -124,7 +128,6 @@ def _curi(rng: np.random.Generator, subset: str, count: int) -> Truth:
     for i in range(count):
         scene = batch.scene(i)
         tables[i, : len(scene.objects)] = family.object_table(scene)
-    assert len(SHAPES) == len(spec.classes["shape"])
     return _finish(spec, images, batch.n_objects, numerics, classes, attributes, tables)
 
 

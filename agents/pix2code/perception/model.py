@@ -63,7 +63,7 @@ class ExtractorNet(nn.Module):
         self.encoder = Encoder(spec, config.widths, config.channels)
         self.k = spec.max_objects + config.extra_candidates
         memory_dim = 9 * config.channels + self.encoder.n_out + 2
-        self.decoder = Decoder(spec, memory_dim, config.d_model, config.layers, config.heads)
+        self.decoder = Decoder(spec, memory_dim, self.k, config.d_model, config.layers, config.heads)
         self.register_buffer("floor", torch.tensor([n.floor for n in spec.numerics]), persistent=False)
 
     def read(self, images: torch.Tensor, forced: torch.Tensor | None = None, limit: int | None = None):
@@ -76,7 +76,7 @@ class ExtractorNet(nn.Module):
         n = len(self.spec.numerics)
         raw_c = gather_cells(raw, cells)
         raw_c = torch.cat([raw_c[..., : 1 + n], raw_c[..., 1 + n : 1 + 2 * n].clamp(*LOG_SIGMA_RANGE), raw_c[..., 1 + 2 * n :]], -1)
-        memory = self.decoder.memory(torch.cat([neighbourhood(f4, cells), raw_c, pos], dim=-1))
+        memory = self.decoder.memory_tokens(torch.cat([neighbourhood(f4, cells), raw_c, pos], dim=-1))
         cand = {
             "mu": gather_cells(dense.mu, cells),
             "log_sigma": gather_cells(dense.sigma, cells).log(),
@@ -97,11 +97,15 @@ class ExtractorNet(nn.Module):
         dense, cells, memory, cand = self.read(images, forced)
         losses = dense_loss(spec, dense, num_t, torch.from_numpy(classes), valid)
         seq = sequences(spec, numerics, attributes, n_objects)
-        hidden = self.decoder(self.decoder.embed(seq.prev_slot, seq.prev_value), memory)
-        out = self.decoder.heads(hidden, memory, cand)
         # each object's candidate: the index of its (forced) centre cell among the candidates
         match = (cells.unsqueeze(1) == forced.unsqueeze(2)).float()  # (B, K_obj, k)
         pointer_target = match.argmax(dim=-1)
+        # the candidate fed back: the previous object's at an object start, the current one's elsewhere
+        at = seq.obj - ((torch.arange(seq.obj.shape[1]) % spec.n_slots) == 0).long()
+        context = torch.where(at >= 0, pointer_target.gather(1, at.clamp(0, K - 1)), torch.full_like(at, -1))
+        embeds = self.decoder.contextualise(self.decoder.embed(seq.prev_slot, seq.prev_value), memory, context)
+        hidden = self.decoder(embeds, memory)
+        out = self.decoder.heads(hidden, memory, cand)
         losses.update(decoder_loss(spec, out, seq, pointer_target))
         return losses
 
@@ -131,6 +135,7 @@ class ExtractorNet(nn.Module):
         starts = [int(x) for x in torch.cumsum(torch.tensor([0, *spec.class_sizes]), 0)]
         class_names = list(spec.classes)
         binned_choice: dict[str, tuple[int, torch.Tensor]] = {}
+        at = torch.full((B,), -1, dtype=torch.long)  # the candidate the sequence is at (fed back)
         dmu_w, dmu_b = dec.delta_mu.weight, dec.delta_mu.bias
         dls_w, dls_b = dec.delta_log_sigma.weight, dec.delta_log_sigma.bias
         dlg_w, dlg_b = dec.delta_logits.weight, dec.delta_logits.bias
@@ -138,7 +143,8 @@ class ExtractorNet(nn.Module):
         finished = False
         for i in range(K + 1):
             for s, slot in enumerate(spec.slots):
-                hidden = dec.step(dec.embed(prev_slot, prev_value), state)
+                embed = dec.contextualise(dec.embed(prev_slot, prev_value).unsqueeze(1), memory, at.unsqueeze(1))
+                hidden = dec.step(embed.squeeze(1), state)
                 ptr = dec.pointer(hidden, state)
                 if s == 0:
                     go = 1.0 - dec.stop(hidden).squeeze(-1).sigmoid()
@@ -148,11 +154,12 @@ class ExtractorNet(nn.Module):
                         finished = True
                         break
                     if not keep.all():
-                        rows, hidden, ptr = rows[keep], hidden[keep], ptr[keep]
+                        rows, hidden, ptr, memory = rows[keep], hidden[keep], ptr[keep], memory[keep]
                         cand = {k: v[keep] for k, v in cand.items()}
                         dec.select(state, keep)
                     n_objects[rows] += 1
-                    pointed[rows, i] = ptr.argmax(-1)
+                    at = ptr.argmax(-1)
+                    pointed[rows, i] = at
                 p = ptr.softmax(-1)
                 if slot.numeric is not None:
                     j = spec.numeric_names.index(slot.numeric)

@@ -1,9 +1,12 @@
 """``pix2code train extractor --family curi|kandinsky [--out DIR] [--minutes M]``: train the extractor.
 
-Every step renders a fresh batch of train-subset scenes (:mod:`agents.pix2code.perception.data`;
+Every step renders a fresh batch of train-subset scenes (:mod:`agents.pix2code.perception.groundtruth`;
 a batch is a pure function of the step number, so a resumed run sees the data an uninterrupted
 one would) and takes one AdamW step on the dense and sequence losses. The learning rate warms up
-and then follows a cosine over the *time* budget. The run validates on held-out scenes
+and then follows a cosine over the time budget. The budget counts this process's CPU time by
+default (``--clock cpu``: one thread, so on an idle core it is the wall-clock time; on a shared
+machine it keeps the run the same whatever the load) or wall-clock time (``--clock wall``); the
+card records both. The run validates on held-out scenes
 (CURI: the val bank; Kandinsky: the test subset's stream, validation purpose), checkpoints
 every few minutes (``DIR/checkpoint.pt``; run the same command again to resume), draws its
 training curve (``DIR/curve.png``) and ends by printing the validation figures and writing the
