@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from pix2code_env.scoring import as_labels
+
 SUPPORT_KEYS = ("support_images", "support_labels", "support_objects", "support_object_mask")
 QUERY_KEYS = ("query_images", "query_objects", "query_object_mask")
 SINGLE_QUERY_KEYS = {"query_image": "query_images", "query_objects": "query_objects",
@@ -29,14 +31,9 @@ def support_view(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     if "support_labels" not in obs:
         raise KeyError("observation has no 'support_labels'; pass the observation returned by env.reset()")
     view = {key: obs[key] for key in SUPPORT_KEYS if key in obs}
-    labels = np.asarray(view["support_labels"])
-    if labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"support_labels has shape {labels.shape}; expected (S,): one 0/1 label per support item")
-    if labels.dtype != bool and not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"support_labels has dtype {labels.dtype}; expected integer 0/1 labels")
-    bad = labels[(labels != 0) & (labels != 1)]
-    if bad.size:
-        raise ValueError(f"support_labels holds {bad[0].item()!r}; expected only 0 and 1")
+    labels = as_labels(view["support_labels"], "support_labels")
+    if labels.size == 0:
+        raise ValueError("support_labels is empty; expected one 0/1 label per support item")
     _check_pair(view, "support_objects", "support_object_mask")
     if "support_images" not in view and "support_objects" not in view:
         raise ValueError("observation has neither 'support_images' nor 'support_objects'")

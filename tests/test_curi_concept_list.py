@@ -13,21 +13,11 @@ from tasks.curi.concept_list import ENV_VARIABLE, ConceptListError, TRAIN_ID_KEY
 from tasks.curi.evaluate import Objects, evaluate_concept
 from tasks.curi.splits import SPLITS
 from tests.reference_data import CURI_REFERENCE, require
+from tests.test_curi_splits import REFERENCE_COUNTS as PUBLISHED  # (train, test) per rule-based split
 
 LIST = CURI_REFERENCE / "hyp_to_id.json"
 TRAIN_IDS = CURI_REFERENCE / "task_id_dict_filtered.json"
 
-# curi.md §6.2, recomputed from hyp_to_id.json: (train, test) concepts per rule-based split
-PUBLISHED = {
-    "iid": (14_929, 14_929),
-    "color": (12_152, 2_620),
-    "shape": (13_421, 1_484),
-    "color_material": (14_646, 283),
-    "color_location": (14_179, 750),
-    "color_count": (14_882, 47),
-    "color_boolean": (12_335, 2_594),
-    "length_threshold_10": (408, 14_521),
-}
 
 
 @pytest.fixture(scope="module")

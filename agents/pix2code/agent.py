@@ -26,6 +26,7 @@ import numpy as np
 from agents.base import Agent, Classifier, query_view, support_view
 from agents.pix2code.dsl.domains import DOMAINS, Domain, domain_for_env_id
 from agents.pix2code.layouts import load_layouts
+from agents.pix2code.library.shipped import Guide, resolve
 from agents.pix2code.search import SearchBudget, SearchResult, SolverOptions, predict, solve
 from agents.pix2code.search.uncertain import Readings
 
@@ -82,6 +83,12 @@ class Pix2CodeClassifier(Classifier):
     def predict(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
         return (self.scores(obs) > 0.5).astype(np.int8)
 
+    def explain(self) -> str:
+        """The MAP program as one English sentence (:mod:`agents.pix2code.explain`)."""
+        from agents.pix2code.explain import explain
+
+        return explain(self.program, self.domain.name) if self.program else f"no program was found: {self.fallback}"
+
     def diagnostics(self) -> dict[str, Any]:
         best = self.result.best
         extra = {} if self.reader is None else self.reader.diagnostics()
@@ -89,11 +96,21 @@ class Pix2CodeClassifier(Classifier):
             "exact": self.result.exact,
             "support_errors": None if best is None else best.errors,
             "support_doubted": None if best is None else best.doubted,
-            "candidates": self.result.candidates_evaluated,
+            "candidates": None if best is None else best.found_after,  # enumerated before the chosen program
+            "candidates_total": self.result.candidates_evaluated,
             "search_seconds": round(self.result.seconds, 4),
             "timed_out": self.result.timed_out,
             "stop_reason": self.result.stop_reason,
         }
+
+
+def copy_agent(agent: Pix2CodeAgent) -> Pix2CodeAgent:
+    """A shallow copy with its own guide cache."""
+    import copy
+
+    clone = copy.copy(agent)
+    clone._guides = {}
+    return clone
 
 
 class Pix2CodeAgent(Agent):
@@ -105,8 +122,11 @@ class Pix2CodeAgent(Agent):
     the shipped one), ``seconds`` (wall-clock safety cap per task;
     a run cut by it depends on the machine and says so in ``diagnostics()["timed_out"]``),
     ``enumerated`` / ``assembled`` (the candidate budget: a run that stops on it is
-    reproducible), ``top_k`` (programs that vote), ``seed`` (the synthetic scene pools) and
-    ``layout_prior`` (use the domain's shipped layout prior, :mod:`agents.pix2code.layouts`).
+    reproducible), ``top_k`` (programs that vote), ``seed`` (the synthetic scene pools),
+    ``layout_prior`` (use the domain's shipped layout prior, :mod:`agents.pix2code.layouts`),
+    ``library`` (None: the library learned for the env, shipped with the package; ``"base"``:
+    the base DSL with its starting weights and no recognition model; or a library file) and
+    ``dsl`` (the base DSL: ``"default"``).
     """
 
     name = "pix2code"
@@ -122,6 +142,8 @@ class Pix2CodeAgent(Agent):
         top_k: int = SolverOptions.top_k,
         seed: int = 0,
         layout_prior: bool = True,
+        library: str | None = None,
+        dsl: str = "default",
         uncertainty: bool = True,
         extractor: str | None = None,
         **options: Any,
@@ -136,10 +158,30 @@ class Pix2CodeAgent(Agent):
             self.modalities = ("image", "both")  # this instance reads pixels: make envs with images
         self.uncertainty = uncertainty
         self.extractor_path = extractor
-        self.domain = domain_for_env_id(env_id) if env_id is not None else None
+        self.domain = domain_for_env_id(env_id, dsl) if env_id is not None else None
         self.budget = SearchBudget(seconds=seconds, enumerated=enumerated, assembled=assembled)
         self.options = SolverOptions(seed=seed, top_k=top_k)
         self.layout_prior = layout_prior
+        self.library, self.dsl = library, dsl
+        self._guides: dict[str, Guide] = {}
+
+    def revise(self, remove=(), add=None, edit=None) -> Pix2CodeAgent:
+        """A new agent searching a revised copy of this agent's library (see
+        :func:`agents.pix2code.revise.revise`); this agent is unchanged."""
+        from agents.pix2code.revise import revise
+
+        if self.domain is None:
+            raise ValueError("revise needs an agent made with env_id (to know whose library to revise)")
+        revised = revise(self.guide(self.domain).library, remove, add, edit)
+        clone = copy_agent(self)
+        clone.library = revised
+        return clone
+
+    def guide(self, domain: Domain) -> Guide:
+        """The library (and recognition model) searched with in ``domain`` (loaded once)."""
+        if domain.name not in self._guides:
+            self._guides[domain.name] = resolve(self.env_id, domain.name, self.library, self.dsl)
+        return self._guides[domain.name]
 
     def _domain(self, obs: Mapping[str, np.ndarray]) -> Domain:
         """The env id's domain, or the one whose object schema has the observation's width."""
@@ -153,25 +195,33 @@ class Pix2CodeAgent(Agent):
 
     def fit(self, obs: Mapping[str, np.ndarray]) -> Pix2CodeClassifier:
         support = support_view(obs)
+        reader, readings = None, None
         if self.modality == "image":
-            return self._fit_pixels(support)
-        if "support_objects" not in support:
-            raise ValueError(
-                "the Pix2Code agent reads object tables, but the observation has no 'support_objects': "
-                "make the environment with modality 'scene' or 'both'"
-            )
-        domain = self._domain(support)
+            domain, reader = self._reader(support)
+            objects, mask, readings = reader.read(support, "support")
+        else:
+            if "support_objects" not in support:
+                raise ValueError(
+                    "the Pix2Code agent reads object tables, but the observation has no 'support_objects': "
+                    "make the environment with modality 'scene' or 'both'"
+                )
+            domain = self._domain(support)
+            objects, mask = support["support_objects"], support["support_object_mask"]
+        labels = support["support_labels"]
         result = solve(
             domain,
-            (support["support_objects"], support["support_object_mask"]),
-            support["support_labels"],
+            (objects, mask),
+            labels,
+            grammar=self.guide(domain).grammar_for(objects, mask, labels),
             budget=self.budget,
             options=self.options,
             reference_scenes=load_layouts(domain.name) if self.layout_prior else None,
+            support_readings=readings,
         )
-        return Pix2CodeClassifier(result, domain, np.asarray(support["support_labels"]))
+        return Pix2CodeClassifier(result, domain, np.asarray(labels), reader)
 
-    def _fit_pixels(self, support: Mapping[str, np.ndarray]) -> Pix2CodeClassifier:
+    def _reader(self, support: Mapping[str, np.ndarray]) -> tuple[Domain, Any]:
+        """The domain and a perception reader for an observation with images."""
         from agents.pix2code.perception.reader import Reader
 
         if "support_images" not in support:
@@ -183,15 +233,4 @@ class Pix2CodeAgent(Agent):
             if len(matches) != 1:
                 raise ValueError("cannot tell the family from the images' size; pass env_id")
             domain = matches[0]
-        reader = Reader(domain.name, uncertainty=self.uncertainty, path=self.extractor_path)
-        objects, mask, readings = reader.read(support, "support")
-        result = solve(
-            domain,
-            (objects, mask),
-            support["support_labels"],
-            budget=self.budget,
-            options=self.options,
-            reference_scenes=load_layouts(domain.name) if self.layout_prior else None,
-            support_readings=readings,
-        )
-        return Pix2CodeClassifier(result, domain, np.asarray(support["support_labels"]), reader)
+        return domain, Reader(domain.name, uncertainty=self.uncertainty, path=self.extractor_path)

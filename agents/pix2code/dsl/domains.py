@@ -191,17 +191,22 @@ CURI = Domain(
     max_depth=2,
 )
 
+#: Relations that name concepts of the Kandinsky family (RelKP's predicates and pair clauses): in
+#: the catalogue, but in no base DSL — a library must learn them (the paper's point).
+KANDINSKY_CONCEPT_RELATIONS = (
+    "same_color", "same_shape", "same_size", "one_red_triangle", "some_pair", "two_pairs", "three_pairs",
+)  # fmt: skip
+
+# ``closeby`` and ``online`` stay: they are perceptual relations (distance and collinearity of
+# centres, as NSFR's neural predicates), not concepts of the family.
 KANDINSKY_PRIMITIVES = BASE_NAMES + (
     "color", "shape", "size", "remove", "pair", "closeby", "online",
-    "same_color", "same_shape", "same_size", "one_red_triangle", "some_pair", "two_pairs", "three_pairs",
 ) + KANDINSKY_COLORS + KANDINSKY_SHAPES + KANDINSKY_SIZES  # fmt: skip
 
 KANDINSKY_WEIGHTS: dict[str, float] = {
     **_COMMON_WEIGHTS,
     **{str(i): -1.0 for i in range(10)},
     "color": 0.0, "shape": 0.0, "size": 0.0, "remove": -0.5, "pair": 0.0, "closeby": 0.0, "online": 0.0,
-    "same_color": 0.0, "same_shape": 0.0, "same_size": 0.0, "one_red_triangle": 0.0,
-    "some_pair": 0.0, "two_pairs": -0.5, "three_pairs": -1.0,
     **{c: 0.0 for c in KANDINSKY_COLORS + KANDINSKY_SHAPES + KANDINSKY_SIZES},
 }  # fmt: skip
 
@@ -221,8 +226,15 @@ KANDINSKY = Domain(
 )
 
 DOMAINS: dict[str, Domain] = {"curi": CURI, "kandinsky": KANDINSKY}
+DSLS = ("default",)
 
-def domain_for_env_id(env_id: str) -> Domain:
+
+def base_primitives(family: str, dsl: str = "default") -> tuple[str, ...]:
+    """The names of a base DSL's primitives (``dsl="default"``: the readable accessors and
+    constants, no relation that names a concept of the family)."""
+    return get_domain(family, dsl).primitives
+
+def domain_for_env_id(env_id: str, dsl: str = "default") -> Domain:
     """The domain of a registered ConceptEnv id: the one named after its task family."""
     import gymnasium as gym
 
@@ -234,10 +246,12 @@ def domain_for_env_id(env_id: str) -> Domain:
         raise ValueError(f"no DSL domain for env id {env_id!r}: {error}") from None
     if family not in DOMAINS:
         raise ValueError(f"no DSL domain for env id {env_id!r}: its family {family!r} is not one of {sorted(DOMAINS)}")
-    return DOMAINS[family]
+    return get_domain(family, dsl)
 
 
-def get_domain(name: str) -> Domain:
+def get_domain(name: str, dsl: str = "default") -> Domain:
+    if dsl not in DSLS:
+        raise ValueError(f"unknown base DSL {dsl!r}; expected one of {list(DSLS)}")
     try:
         return DOMAINS[name]
     except KeyError:

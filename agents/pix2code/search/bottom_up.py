@@ -117,6 +117,25 @@ class Entry:
         return value
 
 
+def _inner_binders(invention: Term) -> int:
+    """How deep an invention's body nests λs below its own parameters (each binds an object:
+    the grammar's function arguments bind only objects), inventions inside counted too."""
+    body = invention.body  # type: ignore[attr-defined]
+    while isinstance(body, Abstraction):
+        body = body.body
+
+    def deepest(t: Term) -> int:
+        if isinstance(t, Abstraction):
+            return 1 + deepest(t.body)
+        if isinstance(t, Application):
+            return max(deepest(t.f), deepest(t.x))
+        if t.show().startswith("#"):
+            return _inner_binders(t)
+        return 0
+
+    return deepest(body)
+
+
 @functools.lru_cache(maxsize=None)
 def _splits(n: int, total: int) -> list[tuple[int, ...]]:
     """All ways to write ``total`` as an ordered sum of ``n`` positive integers."""
@@ -204,6 +223,8 @@ class BottomUpEnumerator:
                 specialise(name, self.ctx, depth, arg_types, ret),
             )
         if name.startswith("#"):
+            if depth + _inner_binders(head) > self.grammar.max_depth:
+                return None  # its body would bind objects deeper than the evaluator goes
             try:
                 kind(ret)
                 for a in arg_types:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +32,7 @@ from agents.pix2code.dsl.inference import typecheck
 from agents.pix2code.dsl.interpreter import classify
 from agents.pix2code.dsl.scene_table import SceneTable
 from agents.pix2code.dsl.syntax import parse
+from agents.pix2code.dsl.terms import Term
 from agents.pix2code.dsl.vector import evaluate_vectorised
 from agents.pix2code.dsl.vector import labels as vector_labels
 from agents.pix2code.dsl.vector_context import VectorContext
@@ -91,6 +92,7 @@ class ScoredProgram:
     log_posterior: float
     extension: float
     errors: int = 0
+    found_after: int = 0  # candidates evaluated when this program (or its behaviour) was first kept
     doubted: int = 0  # support labels it gets right only on an alternative reading (uncertain inputs)
 
 
@@ -150,8 +152,9 @@ class _Scorer:
         self.size = size
         self.top_k = top_k
         self.max_errors = max_errors
-        # items: (posterior, -arrival, value, entry, log prior, log likelihood, errors, doubted)
+        # items: (posterior, -arrival, value, entry, log prior, log likelihood, errors, found after, doubted)
         self.heap: list[tuple] = []
+        self.clock: Callable[[], int] = lambda: 0  # candidates evaluated so far (set by solve)
         self.near: list[tuple] = []
         self.counter = 0
         self.consistent = 0
@@ -207,7 +210,7 @@ class _Scorer:
               doubted: int = 0) -> None:
         """Keep the k best distinct behaviours; a cheaper program for a kept behaviour replaces it."""
         self.counter += 1
-        item = (post, -self.counter, value, entry, lp, ll, errors, doubted)
+        item = (post, -self.counter, value, entry, lp, ll, errors, self.clock(), doubted)
         for i, old in enumerate(heap):
             if old[2] == value:
                 if post > old[0]:
@@ -222,10 +225,10 @@ class _Scorer:
     def results(self) -> tuple[ScoredProgram, ...]:
         heap = self.heap if self.heap else self.near
         scored = []
-        for post, _, _, entry, lp, ll, errors, doubted in sorted(heap, key=lambda t: (-t[0], t[1])):
+        for post, _, _, entry, lp, ll, errors, found, doubted in sorted(heap, key=lambda t: (-t[0], t[1])):
             program = "(lambda " + entry.term().show() + ")"
             extension = self.size.extension(self._hits(entry.value, entry))
-            scored.append(ScoredProgram(program, lp, ll, post, extension, errors, doubted))
+            scored.append(ScoredProgram(program, lp, ll, post, extension, errors, found, doubted))
         return tuple(scored)
 
 
@@ -363,6 +366,8 @@ def solve(
                      support_readings)
     scorer = setup.scorer
     enumerator = BottomUpEnumerator(setup.grammar, setup.ctx, quantum=options.quantum)
+    assembler: Assembler | None = None
+    scorer.clock = lambda: enumerator.evaluated + (assembler.checked if assembler is not None else 0)
     deadline = math.inf if budget.seconds is None else started + budget.seconds
     enum_deadline = math.inf if budget.seconds is None else started + budget.seconds * budget.enumeration_share
     enumeration_started = time.perf_counter()
@@ -432,16 +437,27 @@ def score_programs(
     return out
 
 
+class Labeller:
+    """Labels many programs on one set of scenes: vectorised when possible (one context, built
+    once), else the interpreter (a failure or timeout on a scene counts as a negative)."""
+
+    def __init__(self, domain: Domain, table: SceneTable) -> None:
+        self.domain, self.table = domain, table
+        self.ctx = VectorContext(table, max_depth=max(2, domain.max_depth))
+
+    def __call__(self, program: str | Term) -> np.ndarray:
+        term = parse(program, self.domain.parse_table) if isinstance(program, str) else program
+        typecheck(term, self.domain.request)
+        try:
+            return vector_labels(term, self.ctx)
+        except Unsupported:
+            out = classify(term, scenes_from_table(self.table))
+            return np.array([bool(x) for x in out], dtype=bool)
+
+
 def program_labels(program: str, domain: Domain, table: SceneTable) -> np.ndarray:
-    """Labels of one program on scenes: vectorised when possible, else the interpreter
-    (a failure or timeout on a scene counts as a negative)."""
-    term = parse(program, domain.parse_table)
-    typecheck(term, domain.request)
-    try:
-        return vector_labels(term, VectorContext(table, max_depth=max(2, domain.max_depth)))
-    except Unsupported:
-        out = classify(term, scenes_from_table(table))
-        return np.array([bool(x) for x in out], dtype=bool)
+    """Labels of one program on scenes (see :class:`Labeller`)."""
+    return Labeller(domain, table)(program)
 
 
 def predict(

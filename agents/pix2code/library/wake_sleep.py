@@ -1,0 +1,176 @@
+"""Wake–sleep library learning (DreamCoder's loop as Pix2Code runs it, at this machine's scale).
+
+Each iteration: *wake* — solve the training tasks with the current library (and the recognition
+model's weights per task from the second iteration on); *abstraction sleep* — compress the
+solutions into new library functions (:mod:`agents.pix2code.library.compression`) and refit the
+weights by inside–outside; *dream sleep* — train a recognition model for the new library on the
+solved tasks and on as many dreams. The run directory holds the library and recognition model of
+every finished iteration and a ``state.json``; a run that is stopped resumes after its last
+finished iteration.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.pix2code.dsl.syntax import parse
+from agents.pix2code.library.compression import Solution, agreement, compress
+from agents.pix2code.library.library import Library
+from agents.pix2code.library.summary import summarise
+from agents.pix2code.library.wake import Task, wake
+from agents.pix2code.recognition.model import RecognitionModel, library_digest, load_recognition
+from agents.pix2code.recognition.training import dreams, examples_from, train
+from agents.pix2code.search.solver import Labeller, SearchBudget
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that determines a run (recorded in the library's provenance)."""
+
+    env_id: str
+    dsl: str = "default"
+    iterations: int = 3
+    tasks: int = 100
+    seed: int = 0
+    workers: int = 2
+    backend: str = "process"
+    enumerated: int = 60_000
+    assembled: int = 600_000
+    seconds: float = 5.0
+    compress_iterations: int = 5
+    recognition_steps: int = 1500
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Iteration:
+    iteration: int
+    solved: int
+    tasks: int
+    median_candidates: float | None
+    inventions_kept: list[str]
+    objective_before: float
+    objective_after: float
+    wake_seconds: float
+    sleep_seconds: float
+    recognition_loss: float | None
+    stitch_error: str | None = None
+
+
+Report = Callable[[str, dict[str, Any]], None]
+
+
+def run(settings: Settings, out: Path, tasks: list[Task], report: Report = lambda stage, info: None) -> Library:
+    """Run (or resume) wake–sleep in ``out``; returns the final library (also saved as library.json)."""
+    out.mkdir(parents=True, exist_ok=True)
+    state_file = out / "state.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else None
+    if state is not None and state["settings"] != _jsonable(settings):
+        raise ValueError(f"{out} holds a run with other settings; use a new --out directory (or the same settings)")
+    done = 0 if state is None else state["iterations_done"]
+    history = [] if state is None else state["history"]
+    spent = 0.0 if state is None else state["seconds"]
+    if done:
+        library = Library.load(out / f"library-it{done}.json")
+    else:
+        from agents.pix2code.dsl.domains import domain_for_env_id
+
+        library = Library.base(domain_for_env_id(settings.env_id, settings.dsl).name, settings.dsl)
+    domain = library.domain
+    scenes = domain.table(np.concatenate([t.objects for t in tasks] + [t.query_objects for t in tasks]),
+                          np.concatenate([t.mask for t in tasks] + [t.query_mask for t in tasks]))
+    same_meaning = agreement(Labeller(domain, scenes))
+    budget = SearchBudget(seconds=settings.seconds, enumerated=settings.enumerated, assembled=settings.assembled)
+    for it in range(done + 1, settings.iterations + 1):
+        started = time.perf_counter()
+        grammar = library.grammar()
+        weights = _recognition_weights(out, library, it - 1, tasks)
+        library_json = json.dumps(library.to_json())
+        solved = wake(library_json, tasks, weights, budget, settings.seed + it, settings.workers, settings.backend,
+                      on_done=lambda s: report("wake", {"iteration": it, "task": s.name, "solved": bool(s.programs)}))
+        woke = time.perf_counter()
+        frontiers = {s.name: [Solution(parse(p, domain.parse_table), ll) for p, _, ll, _ in s.programs] for s in solved}
+        report("sleep", {"iteration": it, "stage": "compression"})
+        compressed = compress(grammar, frontiers, same_meaning, iterations=settings.compress_iterations,
+                              base_size=len(domain.primitives))
+        library = _named(Library.from_grammar(compressed.grammar, library.family, library.dsl, old=library), compressed)
+        report("sleep", {"iteration": it, "stage": "dreams"})
+        loss = _dream_sleep(out, library, it, tasks, compressed.frontiers, settings)
+        library.save(out / f"library-it{it}.json")
+        candidates = [s.programs[0][3] for s in solved if s.programs]
+        history.append(asdict(Iteration(
+            it, sum(1 for s in solved if s.programs), len(tasks), float(np.median(candidates)) if candidates else None,
+            compressed.kept, compressed.objective_before, compressed.objective_after, woke - started,
+            time.perf_counter() - woke, loss, compressed.error,
+        )))  # fmt: skip
+        spent += time.perf_counter() - started
+        state_file.write_text(json.dumps({"settings": _jsonable(settings), "iterations_done": it, "history": history,
+                                          "seconds": spent}, indent=1))
+        report("iteration", history[-1])
+    final = Library.load(out / f"library-it{settings.iterations}.json")
+    return final
+
+
+def _jsonable(settings: Settings) -> dict[str, Any]:
+    return json.loads(json.dumps(asdict(settings)))
+
+
+def _named(library: Library, compressed) -> Library:
+    """Give new inventions a generated name and description, and count the solutions using them."""
+    from dataclasses import replace
+
+    try:
+        from agents.pix2code.explain import describe_invention
+    except ImportError:  # explanations land separately; until then a plain name
+        describe_invention = None
+    named = []
+    programs = [s.program.show() for sols in compressed.frontiers.values() for s in sols[:1]]
+    for i, inv in enumerate(library.inventions):
+        uses = sum(1 for p in programs if inv.body in p)
+        name, description = inv.name, inv.description
+        if not description:
+            name, description = (describe_invention(inv.body, library.family) if describe_invention
+                                 else (f"f{i}", "a learned function"))
+        named.append(replace(inv, name=name, description=description, uses=uses))
+    return replace(library, inventions=tuple(named))
+
+
+def _recognition_weights(out: Path, library: Library, iteration: int, tasks: list[Task]) -> dict[str, list[float]] | None:
+    path = out / f"recognition-it{iteration}.pt"
+    if iteration == 0 or not path.exists():
+        return None
+    model = load_recognition(path, [p.name for p in library.grammar().productions])
+    return {t.name: model.weights(t.objects, t.mask, t.labels).tolist() for t in tasks}
+
+
+def _dream_sleep(out: Path, library: Library, iteration: int, tasks: list[Task], frontiers, settings: Settings) -> float | None:
+    grammar = library.grammar()
+    names = [p.name for p in grammar.productions]
+    by_name = {t.name: t for t in tasks}
+    tables, summaries = [], []
+    for name, solutions in frontiers.items():
+        if not solutions:
+            continue
+        try:
+            summaries.append(summarise(grammar, solutions[0].program))
+        except ValueError:
+            continue
+        task = by_name[name]
+        tables.append((task.objects, task.mask, task.labels))
+    examples = examples_from(tables, summaries)
+    rng = np.random.default_rng([settings.seed, iteration])
+    pool_objects = np.concatenate([t.query_objects for t in tasks])
+    pool_mask = np.concatenate([t.query_mask for t in tasks])
+    examples += dreams(grammar, library.domain, pool_objects, pool_mask, max(len(examples), 20), rng)
+    model = RecognitionModel(pool_objects.shape[-1], len(names))
+    losses = train(model, examples, settings.recognition_steps, seed=settings.seed + iteration)
+    model.save(out / f"recognition-it{iteration}.pt", library_digest(names))
+    return float(np.mean(losses[-50:])) if losses else None
+
