@@ -42,7 +42,8 @@ from agents.pix2code.layouts import load_layouts  # noqa: E402
 from agents.pix2code.perception import groundtruth, load_extractor  # noqa: E402
 from agents.pix2code.perception.metrics import figures, from_decoded, targets  # noqa: E402
 from agents.pix2code.perception.reader import Reader  # noqa: E402
-from agents.pix2code.search import SearchBudget, SolverOptions, solve  # noqa: E402
+from agents.pix2code.search import SearchBudget, solve  # noqa: E402
+from agents.registry import make_agent  # noqa: E402
 from pix2code_env.registration import CURI_SPLITS  # noqa: E402
 from tasks import make_family  # noqa: E402
 
@@ -145,8 +146,9 @@ def _episodes(name: str, count: int) -> list[tuple[str, int, str | None]]:
     return [(f"Pix2Code-{name}-v0", i, None) for i in range(count)]
 
 
-def _play(env, env_id: str, seed: int, concept: str | None, budget: SearchBudget, modes: list[str]) -> list[dict]:
-    """One episode, fitted in each of ``modes``; the images are read once for the image modes."""
+def _play(env, env_id: str, seed: int, concept: str | None, budget: SearchBudget, modes: list[str], agent) -> list[dict]:
+    """One episode, fitted in each of ``modes`` as the Pix2Code agent fits (its library, layout
+    prior and options); the images are read once for the image modes."""
     domain = domain_for_env_id(env_id)
     obs, info = env.reset(seed=seed, options={"concept": concept} if concept else None)
     support, query = support_view(obs), query_view(obs)
@@ -169,7 +171,8 @@ def _play(env, env_id: str, seed: int, concept: str | None, budget: SearchBudget
             uncertain = mode == "image"
             tables, readings = (s_objects, s_mask), (s_readings if uncertain else None)
             fixed = _Fixed({"query": (q_objects, q_mask, q_readings if uncertain else None)}, {})
-        result = solve(domain, tables, labels, budget=budget, options=SolverOptions(),
+        grammar = agent.guide(domain).grammar_for(*tables, labels)
+        result = solve(domain, tables, labels, grammar=grammar, budget=budget, options=agent.options,
                        reference_scenes=layouts, support_readings=readings)
         classifier = Pix2CodeClassifier(result, domain, labels, fixed)
         predictions = classifier.predict(query)
@@ -207,9 +210,10 @@ def cmd_agent(args: argparse.Namespace) -> None:
             continue
         env = gym.make(todo[0][0], subset="test", modality="both")
         load_extractor(domain_for_env_id(todo[0][0]).name)  # imports and weights: not part of any episode's time
+        agent = make_agent("pix2code", env_id=todo[0][0])
         started = time.perf_counter()
         for k, (env_id, seed, concept, modes) in enumerate(todo):
-            rows = _play(env, env_id, seed, concept, budget, modes)
+            rows = _play(env, env_id, seed, concept, budget, modes, agent)
             with path.open("a") as handle:
                 handle.writelines(json.dumps(row) + "\n" for row in rows)
             if (k + 1) % 25 == 0:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from agents.pix2code.perception.decoder import Decoder
@@ -66,21 +67,23 @@ class ExtractorNet(nn.Module):
         self.decoder = Decoder(spec, memory_dim, self.k, config.d_model, config.layers, config.heads)
         self.register_buffer("floor", torch.tensor([n.floor for n in spec.numerics]), persistent=False)
 
-    def read(self, images: torch.Tensor, forced: torch.Tensor | None = None, limit: int | None = None):
+    def read(self, images: torch.Tensor, forced: torch.Tensor | None = None, limit: int | None = None, encoded=None):
         """Encoder pass: (dense views, candidate cells (B, k), memory tokens, candidate estimates)."""
-        f4, raw = self.encoder(images)
+        f4, raw = self.encoder(images) if encoded is None else encoded
         dense = Dense(self.spec, raw)
         cells = candidates(dense.heat, self.k, forced, limit)
         B, _, h, w = raw.shape
         pos = torch.stack([((cells % w).float() + 0.5) / w, ((cells // w).float() + 0.5) / h], dim=-1)
         n = len(self.spec.numerics)
-        raw_c = gather_cells(raw, cells)
+        # the dense estimates are detached where the decoder reads them: its losses train the
+        # pointer and the corrections, and must not pull the dense heads off their targets
+        raw_c = gather_cells(raw.detach(), cells)
         raw_c = torch.cat([raw_c[..., : 1 + n], raw_c[..., 1 + n : 1 + 2 * n].clamp(*LOG_SIGMA_RANGE), raw_c[..., 1 + 2 * n :]], -1)
         memory = self.decoder.memory_tokens(torch.cat([neighbourhood(f4, cells), raw_c, pos], dim=-1))
         cand = {
-            "mu": gather_cells(dense.mu, cells),
-            "log_sigma": gather_cells(dense.sigma, cells).log(),
-            "logits": gather_cells(dense.logits, cells),
+            "mu": gather_cells(dense.mu.detach(), cells),
+            "log_sigma": gather_cells(dense.sigma.detach(), cells).log(),
+            "logits": gather_cells(dense.logits.detach(), cells),
         }
         return dense, cells, memory, cand
 
@@ -93,11 +96,20 @@ class ExtractorNet(nn.Module):
         num_t = torch.from_numpy(numerics)
         valid = torch.arange(K).unsqueeze(0) < torch.from_numpy(n_objects).unsqueeze(1)
         row, col = centre_cells(spec, num_t, valid, h, w)
-        forced = torch.where(valid, row * w + col, torch.full_like(row, -1))
-        dense, cells, memory, cand = self.read(images, forced)
+        f4, raw = self.encoder(images)
+        dense = Dense(spec, raw)
         losses = dense_loss(spec, dense, num_t, torch.from_numpy(classes), valid)
+        forced = assign(dense.heat, row, col, valid)
+        # list the objects in the order of their candidates, as the decoder reads them
+        key = torch.where(valid, (forced % w) * h + forced // w, torch.full_like(forced, 1 << 30))
+        order = key.argsort(dim=1)
+        forced = forced.gather(1, order)
+        perm = order.numpy()
+        numerics = np.take_along_axis(numerics, perm[..., None], axis=1)
+        attributes = {k: np.take_along_axis(v, perm, axis=1) for k, v in attributes.items()}
+        _, cells, memory, cand = self.read(images, forced, encoded=(f4, raw))
         seq = sequences(spec, numerics, attributes, n_objects)
-        # each object's candidate: the index of its (forced) centre cell among the candidates
+        # each object's candidate: the index of its cell among the candidates
         match = (cells.unsqueeze(1) == forced.unsqueeze(2)).float()  # (B, K_obj, k)
         pointer_target = match.argmax(dim=-1)
         # the candidate fed back: the previous object's at an object start, the current one's elsewhere
@@ -197,6 +209,32 @@ class ExtractorNet(nn.Module):
             probs={a: (p * live.unsqueeze(-1)).numpy() for a, p in probs.items()}, exists=exists.numpy(),
             candidate=torch.where(live, cell, torch.full_like(cell, -1)).numpy(), peaks=seen.numpy(),
         )
+
+
+def assign(heat: torch.Tensor, row: torch.Tensor, col: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Each object's candidate cell for training (B, K; -1 where not valid): the network's own
+    objectness peak in the 3×3 cells around the true centre cell when it has one — so the decoder
+    learns to read the peaks it will see at inference — else the true centre cell (forced in)."""
+    B, h, w = heat.shape
+    with torch.no_grad():
+        p = heat.sigmoid().unsqueeze(1)
+        score = torch.where((F.max_pool2d(p, 3, 1, 1) == p) & (p > 0.1), p, torch.zeros_like(p)).reshape(B, -1)
+        offsets = torch.tensor([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+        r, c = row.unsqueeze(-1) + offsets[:, 0], col.unsqueeze(-1) + offsets[:, 1]  # (B, K, 9)
+        inside = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+        cells = r.clamp(0, h - 1) * w + c.clamp(0, w - 1)
+        s = score.gather(1, cells.reshape(B, -1)).reshape(cells.shape) * inside
+        best = s.argmax(-1, keepdim=True)
+        own = row * w + col
+        chosen = torch.where(s.gather(-1, best).squeeze(-1) > 0, cells.gather(-1, best).squeeze(-1), own)
+        K = row.shape[1]
+        for k in range(K):  # a peak claimed before, or another object's centre cell: use the own cell
+            clash = torch.zeros(B, dtype=torch.bool)
+            for j in range(K):
+                if j != k:
+                    clash |= valid[:, j] & ((j < k) & (chosen[:, j] == chosen[:, k]) | (own[:, j] == chosen[:, k]))
+            chosen[:, k] = torch.where(clash, own[:, k], chosen[:, k])
+        return torch.where(valid, chosen, torch.full_like(chosen, -1))
 
 
 def count_parameters(model: nn.Module) -> int:
