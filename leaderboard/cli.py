@@ -67,10 +67,15 @@ def cmd_agents(_: argparse.Namespace) -> int:
 
 def save_episode_grid(
     env_id: str, seed: int, out: Path, *, subset: str, max_queries: int,
-    concept: str | None = None, image_size: int | None = None,
+    concept: str | None = None, image_size: int | None = None, annotate=None,
 ) -> tuple[dict, Episode]:
-    """Draw the episode of (env id, subset, seed) as a PNG grid titled with its concept."""
+    """Draw the episode of (env id, subset, seed) as a PNG grid titled with its concept.
+
+    ``annotate(env_id, episode) -> (episode, predictions, notes)`` may redraw the images (e.g. an
+    agent's detections) and add its query predictions; its notes join the returned info."""
     kwargs = {"reveal_concept": True, "subset": subset}
+    if annotate is not None:
+        kwargs["modality"] = "both"
     if image_size is not None:
         kwargs["image_size"] = image_size
     env = gym.make(env_id, **kwargs)
@@ -81,16 +86,24 @@ def save_episode_grid(
     title = f"{env_id}  seed={seed}  concept {info['concept_id']}: {description}"
     if description != info["concept"]:
         title += f"\n({info['concept']})"
+    predictions, notes = None, {}
+    if annotate is not None:
+        episode, predictions, notes = annotate(env_id, episode)
     out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(episode_grid(episode, title=title, max_queries=max_queries)).save(out)
-    return dict(info, description=description), episode
+    Image.fromarray(episode_grid(episode, title=title, max_queries=max_queries, predictions=predictions)).save(out)
+    return dict(info, description=description, **notes), episode
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    annotate = None
+    if args.agent is not None:
+        from agents.pix2code.perception.draw import agent_annotation
+
+        annotate = agent_annotation(args.agent, args.modality)
     info, episode = save_episode_grid(
         args.env_id, args.seed, out, subset=args.subset, max_queries=args.max_queries,
-        concept=args.concept, image_size=args.image_size,
+        concept=args.concept, image_size=args.image_size, annotate=annotate,
     )
     table = Table(title=f"{args.env_id} (seed {args.seed})", show_header=False)
     for key in ("concept_id", "concept", "subset", "fingerprint"):
@@ -98,6 +111,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     table.add_row("in English", escape(info["description"]))
     table.add_row("support", f"{int(episode.support_labels.sum())} positives, {int((episode.support_labels == 0).sum())} negatives")
     table.add_row("query", f"{int(episode.query_labels.sum())} positives, {int((episode.query_labels == 0).sum())} negatives")
+    for key in ("agent", "program", "query accuracy", "boxes"):
+        if key in info:
+            table.add_row(key, escape(str(info[key])))
     table.add_row("picture", str(out))
     console.print(table)
     return 0
@@ -227,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--concept", default=None, help="a concept id of the subset (default: drawn from the seed)")
     show.add_argument("--image-size", type=int, default=None, help="image width in pixels (16..640)")
     show.add_argument("--max-queries", type=int, default=50)
+    show.add_argument("--agent", default=None, help="fit this agent on the support and tag its query predictions")
+    show.add_argument("--modality", default=None, choices=["image", "scene"],
+                      help="what the agent reads; pix2code with 'image' also draws its detected boxes")
     show.set_defaults(func=cmd_show)
 
     evaluate = commands.add_parser(

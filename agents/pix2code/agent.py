@@ -7,8 +7,13 @@ program's text. When no program reproduces the support labels within the budget,
 classifier says so (``classifier.fallback``) and answers with the best near fit when it beats
 the support's majority class, else with the majority class ("negative").
 
-The agent reads object tables (``modality="scene"`` or ``"both"``); reading pixels needs the
-perception module, which lands with the perception issue.
+The agent reads object tables (``modality="scene"`` or ``"both"``) or, with ``modality="image"``,
+pixels: the trained extractor (:mod:`agents.pix2code.perception`) turns support and query images
+into object tables with per-attribute probabilities, and the same search runs on those. Beyond
+the paper, with ``uncertainty=True`` (the default) the search scores programs in expectation
+over the extractor's doubtful readings and the query scores are expectations too
+(:mod:`agents.pix2code.search.uncertain`), so one misread attribute does not make a task
+unsolvable.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from agents.pix2code.dsl.domains import DOMAINS, Domain, domain_for_env_id
 from agents.pix2code.layouts import load_layouts
 from agents.pix2code.library.shipped import Guide, resolve
 from agents.pix2code.search import SearchBudget, SearchResult, SolverOptions, predict, solve
+from agents.pix2code.search.uncertain import Readings
 
-MODALITIES = ("scene",)
+MODALITIES = ("scene", "image")
 
 
 class Pix2CodeClassifier(Classifier):
@@ -36,11 +42,12 @@ class Pix2CodeClassifier(Classifier):
 
     def __init__(
         self, result: SearchResult, domain: Domain, support_labels: np.ndarray,
-        names: Mapping[str, tuple[str, str]] | None = None,
+        names: Mapping[str, tuple[str, str]] | None = None, reader: Any = None,
     ) -> None:
         self.result = result
         self.domain = domain
         self.names = dict(names or {})  # invention text -> (name, description), for explanations
+        self.reader = reader  # perception.reader.Reader when the agent reads pixels
         self.program = result.program
         positives = int(np.sum(support_labels))
         self.majority = int(2 * positives >= len(support_labels))
@@ -60,20 +67,22 @@ class Pix2CodeClassifier(Classifier):
         elif not result.exact:
             self.fallback = f"no exact fit within the search budget; using the best near fit ({result.best.errors} support label(s) wrong)"
 
-    def _tables(self, obs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _tables(self, obs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, Readings | None]:
         view = query_view(obs)
+        if self.reader is not None:
+            return self.reader.read(view, "query")
         if "query_objects" not in view:
             raise ValueError(
                 "the Pix2Code agent reads object tables, but the observation has no 'query_objects': "
                 "make the environment with modality 'scene' or 'both'"
             )
-        return view["query_objects"], view["query_object_mask"]
+        return view["query_objects"], view["query_object_mask"], None
 
     def scores(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
-        objects, mask = self._tables(obs)
+        objects, mask, readings = self._tables(obs)
         if not self.use_programs:
             return np.full(len(objects), float(self.majority))
-        return predict(self.result, (objects, mask), self.domain)[1]
+        return predict(self.result, (objects, mask), self.domain, readings)[1]
 
     def predict(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
         return (self.scores(obs) > 0.5).astype(np.int8)
@@ -88,9 +97,11 @@ class Pix2CodeClassifier(Classifier):
 
     def diagnostics(self) -> dict[str, Any]:
         best = self.result.best
-        return {
+        extra = {} if self.reader is None else self.reader.diagnostics()
+        return extra | {
             "exact": self.result.exact,
             "support_errors": None if best is None else best.errors,
+            "support_doubted": None if best is None else best.doubted,
             "candidates": None if best is None else best.found_after,  # enumerated before the chosen program
             "candidates_total": self.result.candidates_evaluated,
             "search_seconds": round(self.result.seconds, 4),
@@ -111,7 +122,10 @@ def copy_agent(agent: Pix2CodeAgent) -> Pix2CodeAgent:
 class Pix2CodeAgent(Agent):
     """Few-shot concepts as λ-calculus programs, found by guided enumeration (registered as ``pix2code``).
 
-    Options: ``modality`` ("scene": object tables), ``seconds`` (wall-clock safety cap per task;
+    Options: ``modality`` ("scene": object tables; "image": pixels through the trained extractor),
+    ``uncertainty`` (image modality: weigh the extractor's doubts in the search and the query
+    scores; False: use its most probable reading only), ``extractor`` (a weights file instead of
+    the shipped one), ``seconds`` (wall-clock safety cap per task;
     a run cut by it depends on the machine and says so in ``diagnostics()["timed_out"]``),
     ``enumerated`` / ``assembled`` (the candidate budget: a run that stops on it is
     reproducible), ``top_k`` (programs that vote), ``seed`` (the synthetic scene pools),
@@ -136,15 +150,20 @@ class Pix2CodeAgent(Agent):
         layout_prior: bool = True,
         library: str | None = None,
         dsl: str = "default",
+        uncertainty: bool = True,
+        extractor: str | None = None,
         **options: Any,
     ) -> None:
         super().__init__(env_id, **options)
         if modality not in MODALITIES:
             raise ValueError(
-                f"the Pix2Code agent supports modality {list(MODALITIES)} (object tables), got {modality!r}; "
-                "reading images needs the perception module"
+                f"the Pix2Code agent supports modality {list(MODALITIES)} (object tables or pixels), got {modality!r}"
             )
         self.modality = modality
+        if modality == "image":
+            self.modalities = ("image", "both")  # this instance reads pixels: make envs with images
+        self.uncertainty = uncertainty
+        self.extractor_path = extractor
         self.domain = domain_for_env_id(env_id, dsl) if env_id is not None else None
         self.budget = SearchBudget(seconds=seconds, enumerated=enumerated, assembled=assembled)
         self.options = SolverOptions(seed=seed, top_k=top_k)
@@ -182,13 +201,19 @@ class Pix2CodeAgent(Agent):
 
     def fit(self, obs: Mapping[str, np.ndarray]) -> Pix2CodeClassifier:
         support = support_view(obs)
-        if "support_objects" not in support:
-            raise ValueError(
-                "the Pix2Code agent reads object tables, but the observation has no 'support_objects': "
-                "make the environment with modality 'scene' or 'both'"
-            )
-        domain = self._domain(support)
-        objects, mask, labels = support["support_objects"], support["support_object_mask"], support["support_labels"]
+        reader, readings = None, None
+        if self.modality == "image":
+            domain, reader = self._reader(support)
+            objects, mask, readings = reader.read(support, "support")
+        else:
+            if "support_objects" not in support:
+                raise ValueError(
+                    "the Pix2Code agent reads object tables, but the observation has no 'support_objects': "
+                    "make the environment with modality 'scene' or 'both'"
+                )
+            domain = self._domain(support)
+            objects, mask = support["support_objects"], support["support_object_mask"]
+        labels = support["support_labels"]
         result = solve(
             domain,
             (objects, mask),
@@ -197,5 +222,21 @@ class Pix2CodeAgent(Agent):
             budget=self.budget,
             options=self.options,
             reference_scenes=load_layouts(domain.name) if self.layout_prior else None,
+            support_readings=readings,
         )
-        return Pix2CodeClassifier(result, domain, np.asarray(labels), self.guide(domain).library.names)
+        return Pix2CodeClassifier(result, domain, np.asarray(labels), self.guide(domain).library.names, reader)
+
+    def _reader(self, support: Mapping[str, np.ndarray]) -> tuple[Domain, Any]:
+        """The domain and a perception reader for an observation with images."""
+        from agents.pix2code.perception.reader import Reader
+
+        if "support_images" not in support:
+            raise ValueError("the Pix2Code agent with modality 'image' reads images, but the observation has none: "
+                             "make the environment with modality 'image' or 'both'")
+        domain = self.domain
+        if domain is None:
+            matches = [d for d in DOMAINS.values() if Reader.fits(d.name, support["support_images"])]
+            if len(matches) != 1:
+                raise ValueError("cannot tell the family from the images' size; pass env_id")
+            domain = matches[0]
+        return domain, Reader(domain.name, uncertainty=self.uncertainty, path=self.extractor_path)

@@ -131,12 +131,17 @@ class Assembler:
         worth: Callable[[float], bool] = lambda log_prior: True,
         list_choices: int = 2,
         max_atoms: int = 6000,
+        words=None,
+        n_view: int | None = None,
     ) -> None:
         self.en = enumerator
         self.ctx = enumerator.ctx
-        self.view = SupportView(self.ctx, n_support)
-        self.pos = np.uint64(positives)
-        self.neg = np.uint64(self.view.mask & ~positives)
+        # with uncertain inputs the support words also hold the alternative readings (bits S …)
+        # and ``words`` (uncertain.SoftFit.words) decides fits; otherwise a fit is exact
+        self.words = words
+        self.view = SupportView(self.ctx, n_support if n_view is None else n_view)
+        self.pos = np.uint64(positives) if words is None else words.pos
+        self.neg = np.uint64(self.view.mask & ~positives) if words is None else words.neg
         self.consider = consider
         self.worth = worth
         self.list_choices = list_choices
@@ -227,9 +232,9 @@ class Assembler:
             for name in ("and", "or"):
                 for rule in self._rules(depth, name):
                     if name == "and":
-                        keep = (single & self.pos) == self.pos
+                        keep = (single & self.pos) == self.pos if self.words is None else self.words.all_positive(single)
                     else:
-                        keep = (single & self.neg) == 0
+                        keep = (single & self.neg) == 0 if self.words is None else self.words.no_negative(single)
                     idx = np.flatnonzero(keep)
                     if idx.size < 2 or not np.bitwise_or.reduce(uses[idx] & needed) == needed:
                         continue
@@ -260,9 +265,12 @@ class Assembler:
     def _singles(self, atoms: list[Entry], single: np.ndarray, chain: list[_Link], allowed: np.ndarray) -> None:
         """Chains around one atom (cheap: the enumerator may not have reached them)."""
         lp = sum(link.rule.rule.log_probability + link.list_entry.log_prior for link in chain)
-        for i in np.flatnonzero((single == self.pos) & allowed):
+        for i in np.flatnonzero(self._fits(single) & allowed):
             if self.worth(lp + atoms[i].log_prior):
                 self._emit(chain, atoms[i])
+
+    def _fits(self, words: np.ndarray) -> np.ndarray:
+        return words == self.pos if self.words is None else self.words.fits(words)
 
     def _emit(self, chain: list[_Link], body: Entry) -> None:
         value = body.value
@@ -342,7 +350,7 @@ class _Job:
         values = (block & a) if self.conjunction else (block | a)
         result = owner._reduce(values, self.chain)
         owner.checked += block.shape[0]
-        hits = np.flatnonzero(result == owner.pos)
+        hits = np.flatnonzero(owner._fits(result))
         if hits.size == 0:
             return
         first = self.base + self.lps[i]

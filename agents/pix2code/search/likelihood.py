@@ -100,3 +100,21 @@ class SizePrinciple:
             self._positive_term(low, self.n_positive - missed, missed)
             + self._negative_term(high, self.n_negative - wrong, wrong)
         )
+
+    def uncertain(self, hits: int, scenes: list[tuple[bool, float]]) -> float:
+        """Log-likelihood change for support labels read with doubt: each (positive, c) is a
+        scene on which the program is right with probability c over the extractor's readings;
+        its label's likelihood becomes c · P(y | right) + (1 - c) · P(y | wrong) instead of
+        P(y | right), under the label-noise model of :meth:`with_errors` (never positive, so
+        :attr:`max_log_likelihood` stays a bound)."""
+        if not scenes:
+            return 0.0
+        f = self.extension(hits)
+        eps = self.error_rate
+        right_pos = (1.0 - eps) / f + eps
+        right_neg = (1.0 - eps) / (1.0 - f) + eps if self.negatives == "uniform" else 1.0 - eps
+        total = 0.0
+        for positive, c in scenes:
+            rho = eps / (right_pos if positive else right_neg)
+            total += math.log(min(1.0, c) + (1.0 - min(1.0, c)) * rho)
+        return total

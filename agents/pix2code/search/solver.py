@@ -42,6 +42,7 @@ from agents.pix2code.search.bottom_up import BottomUpEnumerator, Entry
 from agents.pix2code.search.grammar import Grammar
 from agents.pix2code.search.likelihood import SizePrinciple
 from agents.pix2code.search.pool import synthetic_scenes
+from agents.pix2code.search.uncertain import Readings, SoftFit
 
 Scenes = SceneTable | tuple[np.ndarray, np.ndarray]
 
@@ -81,7 +82,9 @@ class SearchBudget:
 @dataclass(frozen=True)
 class ScoredProgram:
     """One program with its scores (natural logs). ``extension`` is the estimated fraction of
-    scenes it accepts; ``errors`` how many support labels it gets wrong (0 for an exact fit)."""
+    scenes it accepts; ``errors`` how many support labels it gets wrong on every reading of the
+    scenes (0 for an exact fit); ``doubted`` how many it gets right only on a reading the
+    extractor doubted (:mod:`agents.pix2code.search.uncertain`)."""
 
     program: str
     log_prior: float
@@ -90,6 +93,7 @@ class ScoredProgram:
     extension: float
     errors: int = 0
     found_after: int = 0  # candidates evaluated when this program (or its behaviour) was first kept
+    doubted: int = 0  # support labels it gets right only on an alternative reading (uncertain inputs)
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,9 @@ class _Scorer:
         size: SizePrinciple,
         top_k: int,
         max_errors: int,
+        soft: SoftFit | None = None,
     ) -> None:
+        self.soft = soft
         self.support = (1 << n_support) - 1
         self.positives = sum(1 << i for i, y in enumerate(labels) if y)
         self.pool_mask = pool_mask
@@ -146,7 +152,7 @@ class _Scorer:
         self.size = size
         self.top_k = top_k
         self.max_errors = max_errors
-        # items: (posterior, -arrival, value, entry, log prior, log likelihood, errors, found after)
+        # items: (posterior, -arrival, value, entry, log prior, log likelihood, errors, found after, doubted)
         self.heap: list[tuple] = []
         self.clock: Callable[[], int] = lambda: 0  # candidates evaluated so far (set by solve)
         self.near: list[tuple] = []
@@ -168,6 +174,11 @@ class _Scorer:
         missed = (self.positives & ~value).bit_count()
         wrong = (value & ~self.positives & self.support).bit_count()
         errors = missed + wrong
+        if self.soft is not None and (errors or (value ^ self.soft.alt_pos) & self.soft.alt_mask):
+            doubts = self.soft.fit(value, (value ^ self.positives) & self.support)
+            if doubts is not None and (doubts or errors == 0):
+                self._consider_doubted(value, entry, doubts, errors)
+                return
         if errors == 0:
             self.consistent += 1
             lp = entry.log_prior
@@ -184,10 +195,22 @@ class _Scorer:
             ll = self.size.with_errors(hits, missed, wrong)
             self._push(self.near, lp + ll, value, entry, lp, ll, errors)
 
-    def _push(self, heap: list, post: float, value: int, entry: Entry, lp: float, ll: float, errors: int) -> None:
+    def _consider_doubted(self, value: int, entry: Entry, doubts: list[tuple[int, float]], doubted: int) -> None:
+        """A fit on some reading of every support scene: the exact-fit likelihood, with each
+        doubtful scene's label weighted by the probability that the program gets it right."""
+        lp = entry.log_prior
+        if lp + self.max_ll <= self._threshold(self.heap):
+            return
+        self.consistent += 1
+        hits = self._hits(value, entry)
+        ll = self.size.log_likelihood(hits) + self.size.uncertain(hits, [(bool(self.positives >> i & 1), c) for i, c in doubts])
+        self._push(self.heap, lp + ll, value, entry, lp, ll, 0, doubted)
+
+    def _push(self, heap: list, post: float, value: int, entry: Entry, lp: float, ll: float, errors: int,
+              doubted: int = 0) -> None:
         """Keep the k best distinct behaviours; a cheaper program for a kept behaviour replaces it."""
         self.counter += 1
-        item = (post, -self.counter, value, entry, lp, ll, errors, self.clock())
+        item = (post, -self.counter, value, entry, lp, ll, errors, self.clock(), doubted)
         for i, old in enumerate(heap):
             if old[2] == value:
                 if post > old[0]:
@@ -202,10 +225,10 @@ class _Scorer:
     def results(self) -> tuple[ScoredProgram, ...]:
         heap = self.heap if self.heap else self.near
         scored = []
-        for post, _, _, entry, lp, ll, errors, found in sorted(heap, key=lambda t: (-t[0], t[1])):
+        for post, _, _, entry, lp, ll, errors, found, doubted in sorted(heap, key=lambda t: (-t[0], t[1])):
             program = "(lambda " + entry.term().show() + ")"
             extension = self.size.extension(self._hits(entry.value, entry))
-            scored.append(ScoredProgram(program, lp, ll, post, extension, errors, found))
+            scored.append(ScoredProgram(program, lp, ll, post, extension, errors, found, doubted))
         return tuple(scored)
 
 
@@ -272,6 +295,7 @@ def _prepare(
     grammar: Grammar | None,
     options: SolverOptions,
     reference_scenes: Scenes | None = None,
+    support_readings: Readings | None = None,
 ) -> _Setup:
     domain = get_domain(domain) if isinstance(domain, str) else domain
     grammar = default_grammar(domain) if grammar is None else grammar
@@ -289,7 +313,11 @@ def _prepare(
     pool_small = options.pool_small + (-(source.n_scenes + options.pool_small)) % 64
     small = synthetic_scenes(source, rng, pool_small, domain.attribute_values, domain.layout, reference)
     large = synthetic_scenes(source, rng, options.pool_large, domain.attribute_values, domain.layout, reference)
-    enum_table = SceneTable.concatenate(observed + [small])
+    # alternative readings of doubtful support scenes sit right after the support (bits S …)
+    readings = [] if support_readings is None or not len(support_readings) else [
+        domain.table(support_readings.objects, support_readings.mask)
+    ]
+    enum_table = SceneTable.concatenate(observed[:1] + readings + observed[1:] + [small])
     ctx = VectorContext(enum_table, max_depth=grammar.max_depth)
     pool_ctx = VectorContext(large, max_depth=grammar.max_depth)
     # Extension estimates count the support scenes and both synthetic pools: the support is a
@@ -304,7 +332,8 @@ def _prepare(
         negatives=domain.negatives if options.negatives is None else options.negatives,
     )
     max_errors = labels.size if options.max_errors is None else options.max_errors
-    scorer = _Scorer(support.n_scenes, labels, pool_mask, pool_ctx, size, options.top_k, max_errors)
+    soft = SoftFit(support_readings, labels) if readings else None
+    scorer = _Scorer(support.n_scenes, labels, pool_mask, pool_ctx, size, options.top_k, max_errors, soft)
     return _Setup(domain, grammar, support, labels, ctx, pool_ctx, scorer)
 
 
@@ -317,6 +346,7 @@ def solve(
     budget: SearchBudget = SearchBudget(),
     options: SolverOptions = SolverOptions(),
     reference_scenes: Scenes | None = None,
+    support_readings: Readings | None = None,
 ) -> SearchResult:
     """The maximum-posterior programs for a support set (see the module docstring).
 
@@ -327,10 +357,13 @@ def solve(
     layouts (positions, sizes) from ``reference_scenes`` if given — scenes the agent has seen
     before, such as the queries of training episodes, as a prior; much better than the
     support's own, concept-biased layouts — else from the support and extra scenes.
-    ``grammar`` defaults to the domain's (:func:`default_grammar`).
+    ``grammar`` defaults to the domain's (:func:`default_grammar`). ``support_readings``: the
+    alternative readings of support scenes an extractor doubted (:mod:`~agents.pix2code.search.uncertain`);
+    programs are then scored in expectation over the readings.
     """
     started = time.perf_counter()
-    setup = _prepare(domain, support_scenes, support_labels, extra_scenes, grammar, options, reference_scenes)
+    setup = _prepare(domain, support_scenes, support_labels, extra_scenes, grammar, options, reference_scenes,
+                     support_readings)
     scorer = setup.scorer
     enumerator = BottomUpEnumerator(setup.grammar, setup.ctx, quantum=options.quantum)
     assembler: Assembler | None = None
@@ -346,7 +379,9 @@ def solve(
         max_level=budget.max_level,
     )
     assembly_started = time.perf_counter()
-    assembler = Assembler(enumerator, setup.support.n_scenes, scorer.positives, scorer.consider, scorer.worth)
+    soft = scorer.soft
+    assembler = Assembler(enumerator, setup.support.n_scenes, scorer.positives, scorer.consider, scorer.worth,
+                          words=None if soft is None else soft.words, n_view=setup.support.n_scenes + (soft.count if soft else 0))
     assembly_reason = assembler.run(deadline, budget.assembled)
     assembly_ended = time.perf_counter()
     programs = scorer.results()
@@ -430,18 +465,26 @@ def program_labels(program: str, domain: Domain, table: SceneTable) -> np.ndarra
     return Labeller(domain, table)(program)
 
 
-def predict(result: SearchResult, scenes: Scenes, domain: Domain | None = None) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    result: SearchResult, scenes: Scenes, domain: Domain | None = None, readings: Readings | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior-weighted vote of the result's programs on new scenes: (0/1 labels, scores in [0, 1]).
 
-    With no program found, every scene gets label 0 and score 0.5.
+    With ``readings`` (alternative readings of doubtful scenes) each program's vote on a scene is
+    its expectation over the scene's readings. With no program found, every scene gets label 0
+    and score 0.5.
     """
     domain = get_domain(result.domain) if domain is None else domain
     table = _as_table(domain, scenes)
     if not result.programs:
         return np.zeros(table.n_scenes, dtype=np.uint8), np.full(table.n_scenes, 0.5)
+    alternatives = domain.table(readings.objects, readings.mask) if readings is not None and len(readings) else None
     weights = result.weights()
     scores = np.zeros(table.n_scenes)
     for w, p in zip(weights, result.programs):
-        scores += w * program_labels(p.program, domain, table)
+        votes = program_labels(p.program, domain, table).astype(np.float64)
+        if alternatives is not None:
+            votes = readings.expectation(votes, program_labels(p.program, domain, alternatives).astype(np.float64))
+        scores += w * votes
     scores = np.clip(scores, 0.0, 1.0)  # the weights sum to 1 only up to rounding
     return (scores > 0.5).astype(np.uint8), scores
