@@ -81,6 +81,8 @@ class Classifier(abc.ABC):
 
     #: The classifier as program text, for program-synthesis agents (None for others).
     program: str | None = None
+    #: The classifier in plain English, for agents that can say what they learned (None for others).
+    explanation: str | None = None
     #: Set when the classifier could not do what it normally does and answers with a default
     #: instead: what it answers and why. Harnesses record and count it.
     fallback: str | None = None

@@ -31,6 +31,7 @@ class EpisodeRecord:
     score: float
     predictions: tuple[int, ...]
     program: str | None
+    explanation: str | None  # the program in English, when the agent says it
     fallback: str | None  # the classifier's own report when it answered with a default
     diagnostics: dict[str, Any]
     seconds: float
@@ -80,6 +81,7 @@ def play_episode(env: gym.Env, agent: Agent, seed: int, options: dict[str, Any] 
         score=float(step_info["score"]),
         predictions=tuple(int(p) for p in predictions),
         program=classifier.program,
+        explanation=classifier.explanation,
         fallback=classifier.fallback,
         diagnostics=classifier.diagnostics(),
         seconds=time.perf_counter() - start,

@@ -20,48 +20,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 
-import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-import pix2code_env  # noqa: E402,F401
-from agents import make_agent  # noqa: E402
-from agents.evaluate import evaluate_agent  # noqa: E402
-
-COUNTING = {
-    f"count_{attribute}": {
-        "program": f"(lambda (lambda (count (map (lambda ({attribute} $0)) $1) $0)))",
-        "weight": 1.0,
-        "description": f"the number of objects of a list whose {attribute} is a given one",
-    }
-    for attribute in ("color", "shape", "material", "size")
-}
-HANS, COUNTING_ENV = "Pix2Code-CURIHans-v0", "Pix2Code-CURI-Counting-v0"
-
-
-def _agent(env_id: str, revision: str | None, tight: int | None):
-    options = {} if tight is None else {"enumerated": tight // 2, "assembled": tight - tight // 2, "seconds": None}
-    agent = make_agent("pix2code", env_id=env_id, **options)
-    if revision == "remove-color":
-        return agent.revise(remove=["color"])
-    if revision == "add-counting":
-        return agent.revise(add=COUNTING)
-    return agent
-
-
-def run(env_id: str, revision: str | None, tight: int | None, seeds: list[int]) -> list[tuple[float, int | None]]:
-    result = evaluate_agent(_agent(env_id, revision, tight), env_id, seeds=seeds,
-                            env_kwargs={"subset": "test", "modality": "scene"})
-    return [(r.score, r.diagnostics.get("candidates")) for r in result.records]
-
-
-def example(env_id: str, revision: str | None, seed: int) -> tuple[str, str, str]:
-    env = gym.make(env_id, subset="test", modality="scene", reveal_concept=True)
-    obs, info = env.reset(seed=seed)
-    classifier = _agent(env_id, revision, None).fit(obs)
-    explain = getattr(classifier, "explain", None)
-    return info["concept"], classifier.program or "(none)", explain() if explain else ""
+from agents.pix2code.revision_experiments import COUNTING_ENV, HANS, example, scores  # noqa: E402
 
 
 def main() -> None:
@@ -78,7 +41,7 @@ def main() -> None:
     if args.only in (None, "counting"):
         plan += [(COUNTING_ENV, None, args.tight), (COUNTING_ENV, "add-counting", args.tight)]
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = {(p, c[0]): pool.submit(run, *p, c) for p in plan for c in chunks}
+        futures = {(p, c[0]): pool.submit(scores, *p, c) for p in plan for c in chunks}
         results = {p: [x for c in chunks for x in futures[(p, c[0])].result()] for p in plan}
     console = Console(width=200)
     table = Table(title=f"revision experiments, {args.episodes} test episodes each")
@@ -91,9 +54,9 @@ def main() -> None:
     console.print(table)
     if args.only in (None, "hans"):
         for revision in (None, "remove-color"):
-            concept, program, english = example(HANS, revision, seed=0)
-            console.print(f"[bold]{HANS} seed 0, {revision or 'as shipped'}[/bold]: concept {concept}\n"
-                          f"  program: {program}\n  reads: {english}")
+            shown = example(HANS, revision, seed=0)
+            console.print(f"[bold]{HANS} seed 0, {revision or 'as shipped'}[/bold]: concept {shown.concept}\n"
+                          f"  program: {shown.program}\n  reads: {shown.explanation}\n  accuracy: {shown.score:.3f}")
 
 
 if __name__ == "__main__":

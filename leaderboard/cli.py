@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 from PIL import Image
 from rich.console import Console
 from rich.markup import escape
@@ -90,7 +91,9 @@ def save_episode_grid(
     if annotate is not None:
         episode, predictions, notes = annotate(env_id, episode)
     out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(episode_grid(episode, title=title, max_queries=max_queries, predictions=predictions)).save(out)
+    caption = f"{notes['agent']} found: {notes['explanation']}\n{notes['program']}" if notes.get("explanation") else None
+    Image.fromarray(episode_grid(episode, title=title, max_queries=max_queries, predictions=predictions,
+                                 caption=caption)).save(out)
     return dict(info, description=description, **notes), episode
 
 
@@ -111,7 +114,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     table.add_row("in English", escape(info["description"]))
     table.add_row("support", f"{int(episode.support_labels.sum())} positives, {int((episode.support_labels == 0).sum())} negatives")
     table.add_row("query", f"{int(episode.query_labels.sum())} positives, {int((episode.query_labels == 0).sum())} negatives")
-    for key in ("agent", "program", "query accuracy", "boxes"):
+    for key in ("agent", "program", "explanation", "query accuracy", "boxes"):
         if key in info:
             table.add_row(key, escape(str(info[key])))
     table.add_row("picture", str(out))
@@ -166,17 +169,21 @@ def _print_programs(evaluation: Evaluation) -> None:
     table.add_column("seed", justify="right")
     table.add_column("concept")
     table.add_column("program found")
+    table.add_column("in English")
     table.add_column("score", justify="right")
     for record in evaluation.records:
         concept = record.concept_id if record.concept is None else f"{record.concept_id}: {record.concept}"
         program = record.program or "(none)"
         if record.fallback:
             program += f"\n[fallback] {record.fallback}"
-        table.add_row(str(record.seed), escape(concept), escape(program), f"{record.score:.3f}")
+        table.add_row(str(record.seed), escape(concept), escape(program), escape(record.explanation or "-"),
+                      f"{record.score:.3f}")
     console.print(table)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from agents.pix2code.perception.draw import agent_annotation
+
     known = available_agents()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -189,13 +196,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     console.print(f"[yellow]skipping agent {agent_name!r}: not installed[/yellow]")
                     continue
                 evaluations.append(_run(agent_name, env_id, episodes, args.seed, env_kwargs, progress))
-            save_episode_grid(env_id, args.seed, out / f"{env_id}.png", subset=subset, max_queries=30)
+            annotate = agent_annotation("pix2code", "scene") if "pix2code" in agent_names and "pix2code" in known else None
+            save_episode_grid(env_id, args.seed, out / f"{env_id}.png", subset=subset, max_queries=30, annotate=annotate)
     console.print(_results_table("pix2code-gym demo", evaluations))
     for evaluation in evaluations:
         if any(record.program for record in evaluation.records):
             _print_programs(evaluation)
-    console.print(f"episode grids written to {out}/")
+    if "pix2code" in known:
+        _revision_demo(args.seed)
+    console.print(f"episode grids (with what Pix2Code found, under each) written to {out}/")
     return 0
+
+
+def _revision_demo(seed: int, episodes: int = 4) -> None:
+    """Pix2Code's confounded-concepts experiment in small: the agent on CURI-Hans as shipped, then
+    with the colour primitives removed (benchmarks/bench_revision.py runs it on 200 episodes)."""
+    from agents.pix2code.revision_experiments import HANS, example, scores
+
+    table = Table(title=f"revision on {HANS}: support positives share a colour the concept does not mention")
+    for column in ("agent", f"accuracy ({episodes} test episodes)", f"seed {seed}: program", "in English"):
+        table.add_column(column)
+    with _progress() as progress:
+        task = progress.add_task("revision demo", total=2)
+        for revision in (None, "remove-color"):
+            accuracy = float(np.mean([s for s, _ in scores(HANS, revision, None, list(range(seed, seed + episodes)))]))
+            shown = example(HANS, revision, seed)
+            table.add_row("as shipped" if revision is None else 'revise(remove=["color"])', f"{accuracy:.3f}",
+                          escape(shown.program), escape(shown.explanation))
+            progress.advance(task)
+    console.print(table)
+    console.print(f"concept of seed {seed}: {escape(shown.concept)}")
 
 
 #: Commands whose implementation lives with what they work on: ``pix2code train NAME ...`` calls

@@ -24,8 +24,10 @@ def episode_grid(
     columns: int = 10,
     max_queries: int = 50,
     title: str | None = None,
+    caption: str | None = None,
 ) -> np.ndarray:
-    """Draw an episode (needs its images) as an ``(H, W, 3)`` uint8 picture.
+    """Draw an episode (needs its images) as an ``(H, W, 3)`` uint8 picture, ``title`` above and
+    ``caption`` (e.g. what an agent learned) below.
 
     Query frames are grey until ``predictions`` are given; then each frame shows the true label's
     colour and a corner tag with the prediction (green when right, red when wrong).
@@ -53,10 +55,14 @@ def episode_grid(
     canvas_width = GAP + columns * cell_w
     title_lines = wrap(title, font, canvas_width - 2 * GAP) if title else []
     top = LINE * len(title_lines) + (HEADER - LINE if title_lines else 0)
-    canvas = Image.new("RGB", (canvas_width, top + rows + GAP), PAPER)
+    caption_lines = wrap(caption, font, canvas_width - 2 * GAP) if caption else []
+    bottom = LINE * len(caption_lines) + (GAP if caption_lines else 0)
+    canvas = Image.new("RGB", (canvas_width, top + rows + GAP + bottom), PAPER)
     draw = ImageDraw.Draw(canvas)
     for i, line in enumerate(title_lines):
         draw.text((GAP, 4 + i * LINE), line, fill=INK, font=font)
+    for i, line in enumerate(caption_lines):
+        draw.text((GAP, top + rows + GAP + i * LINE), line, fill=INK, font=font)
     y = top
     for heading, images, frames, tags in sections:
         draw.text((GAP, y + 4), heading, fill=INK, font=font)

@@ -82,8 +82,8 @@ def test_domain_inferred_without_env_id():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="supports modality \\['scene'\\].*got 'image'"):
-        make_agent("pix2code", modality="image", env_id="Pix2Code-CURI-v0")
+    with pytest.raises(ValueError, match="supports modality \\['scene', 'image'\\].*got 'pixels'"):
+        make_agent("pix2code", modality="pixels", env_id="Pix2Code-CURI-v0")
     with pytest.raises(ValueError, match="no DSL domain for env id 'Pix2Code-Bongard-v0'"):
         make_agent("pix2code", env_id="Pix2Code-Bongard-v0")
     env = gym.make("Pix2Code-CURI-v0", modality="image", image_size=48)

@@ -95,6 +95,10 @@ class Pix2CodeClassifier(Classifier):
             return f"no program was found: {self.fallback}"
         return explain(self.program, self.domain.name, names=self.names)
 
+    @property
+    def explanation(self) -> str | None:  # type: ignore[override]
+        return self.explain() if self.program else None
+
     def diagnostics(self) -> dict[str, Any]:
         best = self.result.best
         extra = {} if self.reader is None else self.reader.diagnostics()

@@ -75,6 +75,7 @@ def agent_annotation(agent_name: str, modality: str | None):
         classifier = agent.fit({k: v for k, v in obs.items() if k.startswith("support")})
         predictions = np.asarray(classifier.predict({k: v for k, v in obs.items() if k.startswith("query")}))
         notes = {"agent": f"{agent_name} ({modality or agent.modalities[0]})", "program": classifier.program,
+                 "explanation": classifier.explanation,
                  "query accuracy": f"{float(np.mean(predictions == episode.query_labels)):.3f}"}
         if agent_name == "pix2code" and modality == "image":
             from agents.pix2code.dsl import domain_for_env_id
