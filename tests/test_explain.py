@@ -390,3 +390,33 @@ def test_classifier_explains_its_program():
     empty = SearchResult("curi", (), 0, 0.0, False, "budget")
     nothing = Pix2CodeClassifier(empty, CURI, np.array([1, 0, 0], dtype=np.int8))
     assert nothing.explain().startswith("no program was found")
+
+
+def test_explanations_reach_evaluations_and_the_episode_grid(tmp_path, capsys):
+    from PIL import Image
+
+    from agents.evaluate import evaluate_agent
+    from leaderboard.cli import main as cli
+
+    from agents import make_agent
+
+    agent = make_agent("pix2code", env_id="Pix2Code-CURI-v0", seconds=None)  # the candidate budget alone stops it
+    result = evaluate_agent(agent, "Pix2Code-CURI-v0", episodes=1, env_kwargs={"subset": "test", "modality": "scene"})
+    for record in result.records:
+        assert record.program, record.fallback
+        assert record.explanation == explain(record.program, "curi", names=_names("Pix2Code-CURI-v0"))
+    assert evaluate_agent("prior", "Pix2Code-CURI-v0", episodes=1).records[0].explanation is None
+    plain, annotated = tmp_path / "plain.png", tmp_path / "annotated.png"
+    args = ["show", "Pix2Code-CURI-v0", "--seed", "1", "--subset", "test", "--max-queries", "10"]
+    assert cli([*args, "--out", str(plain)]) == 0
+    assert cli([*args, "--agent", "pix2code", "--out", str(annotated)]) == 0
+    assert "explanation" in capsys.readouterr().out
+    # the explanation and the program are written under the grid: two more lines of text
+    assert Image.open(annotated).height >= Image.open(plain).height + 2 * 18
+
+
+def _names(env_id: str) -> dict:
+    from agents import make_agent
+    from agents.pix2code.dsl import domain_for_env_id
+
+    return make_agent("pix2code", env_id=env_id).guide(domain_for_env_id(env_id)).library.names

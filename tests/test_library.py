@@ -179,3 +179,16 @@ def test_diagnostics_count_candidates_before_the_chosen_program():
     assert 0 < diagnostics["candidates"] <= diagnostics["candidates_total"]
     assert classifier.result.best.found_after == diagnostics["candidates"]
     assert np.isfinite(classifier.result.best.log_prior)
+
+
+def test_shipped_relkp_library_scores_nested_inventions_on_the_layout_pool():
+    # these episodes once failed: an invention applied to first-order arguments was evaluated
+    # on the layout pool by inlining its body, which nests object binders past the evaluator
+    from agents.evaluate import evaluate_agent
+
+    agent = make_agent("pix2code", env_id="Pix2Code-Kandinsky-v0", seconds=None)
+    concepts = ["3_not_same_color_and_not_one_is_red_triangle", "3_not_same_color_or_not_same_size"]
+    result = evaluate_agent(agent, "Pix2Code-Kandinsky-v0", seeds=[20, 16], concepts=concepts,
+                            env_kwargs={"subset": "test", "modality": "scene"})
+    assert all(r.program and "#(lambda" in r.program for r in result.records)
+    assert result.mean >= 0.9

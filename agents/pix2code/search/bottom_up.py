@@ -108,6 +108,9 @@ class Entry:
         if r.op == "var":
             i = r.rule.head.i  # type: ignore[attr-defined]
             value = ctx.onehot(r.depth, i) if r.ret == OBJ else ctx.scene_list(r.depth)
+        elif r.op == "inv" and not any(r.binders):  # as the enumerator computes it: body on the arguments' values
+            inner = strip_parameters(r.rule.head.body, len(r.arg_types))  # type: ignore[attr-defined]
+            value = evaluate_applied(inner, r.arg_types, [c.value_on(ctx) for c in self.children], r.depth, ctx)
         elif r.op == "inv":
             value = evaluate_open(self.term(), r.depth, ctx)
         else:
