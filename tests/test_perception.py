@@ -135,7 +135,9 @@ def test_more_objects_than_allowed_keeps_the_most_confident():
     from tasks.kandinsky.render import render_scene
     from tasks.kandinsky.universe import COLORS, SHAPES, KandinskyObject, KandinskyScene
 
-    figs = random_figures(np.random.default_rng(3), 9, 1, margin=0.02)
+    # a fixed scene the shipped extractor sees as over-full; on such out-of-distribution scenes it
+    # often sees only 6 or fewer objects and then returns those without a note (docs/BENCHMARKS.md)
+    figs = random_figures(np.random.default_rng(1), 9, 1, margin=0.02)
     scene = KandinskyScene(tuple(
         KandinskyObject(SHAPES[figs.shape[0, j]], COLORS[figs.color[0, j]], float(figs.size[0, j]),
                         float(figs.x[0, j]), float(figs.y[0, j])) for j in range(9)

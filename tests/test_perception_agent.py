@@ -57,6 +57,7 @@ def test_show_draws_detected_boxes(tmp_path):
     from agents.pix2code.perception.draw import PALETTE
 
     boxed, bare = np.asarray(Image.open(out))[..., :3], np.asarray(Image.open(plain))[..., :3]
-    assert boxed.shape == bare.shape
+    assert boxed.shape[1] == bare.shape[1] and boxed.shape[0] > bare.shape[0]  # the explanation is written below
+    boxed = boxed[: bare.shape[0]]
     first_box = (boxed == PALETTE[0]).all(axis=-1).sum()
     assert first_box > 100 and (bare == PALETTE[0]).all(axis=-1).sum() < first_box / 10
