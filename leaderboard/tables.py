@@ -206,10 +206,13 @@ def rich_tables(entries: Sequence[Entry]) -> list[Table]:
     for name, rows in by_suite(entries).items():
         suite = SUITES[name]
         header, body = suite_rows(suite, rows, intervals=False)
-        table = Table(title=f"{name} (v{suite.version}): class-balanced accuracy" +
-                      (", mAP" if suite.map_pool else ""), caption="† reads ground-truth object tables")
-        for i, column in enumerate(header):
-            table.add_column(column, justify="left" if i < 2 else "right", style="bold" if i == 0 else None)
+        title = f"{name} (v{suite.version}): class-balanced accuracy" + (", mAP" if suite.map_pool else "")
+        # at least as wide as its title, so a narrow terminal does not break the suite's name
+        table = Table(title=title, caption="† reads ground-truth object tables", min_width=len(title))
+        names = max((len(row[0].split(" (")[0]) for row in body), default=0)
+        for i, column in enumerate(header):  # agent names are never cut; other columns give way
+            table.add_column(column, justify="left" if i < 2 else "right", style="bold" if i == 0 else None,
+                             min_width=min(names, 16) if i == 0 else None)
         for row in body:
             table.add_row(*row)
         tables.append(table)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 
 from tasks.base import SceneEpisode, TaskFamily
 
@@ -21,18 +22,24 @@ __all__ = ["FAMILIES", "SceneEpisode", "TaskFamily", "make_family"]
 
 
 def make_family(name: str, **options: object) -> TaskFamily:
-    """Build the family ``name`` with its options; equal arguments return the same instance."""
+    """Build the family ``name`` with its options; equal arguments (and equal values of the
+    environment variables it reads) return the same instance."""
     if name not in FAMILIES:
         raise ValueError(f"unknown task family {name!r}; expected one of {sorted(FAMILIES)}")
     try:
         key = json.dumps(options, sort_keys=True)
     except TypeError as error:
         raise TypeError(f"family options must be JSON values (they are part of the env's identity): {error}") from None
-    return _cached_family(name, key)
+    environment = tuple(os.environ.get(variable) for variable in ENVIRONMENT.get(name, ()))
+    return _cached_family(name, key, environment)
+
+
+#: Environment variables a family reads for its defaults: part of what makes two families equal.
+ENVIRONMENT: dict[str, tuple[str, ...]] = {"curi": ("PIX2CODE_CURI_CONCEPT_LIST",)}
 
 
 @functools.lru_cache(maxsize=None)
-def _cached_family(name: str, options_json: str) -> TaskFamily:
+def _cached_family(name: str, options_json: str, environment: tuple[str | None, ...]) -> TaskFamily:
     module_name, class_name = FAMILIES[name].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     return cls(**json.loads(options_json))
