@@ -174,7 +174,7 @@ def _play(env, env_id: str, seed: int, concept: str | None, budget: SearchBudget
         grammar = agent.guide(domain).grammar_for(*tables, labels)
         result = solve(domain, tables, labels, grammar=grammar, budget=budget, options=agent.options,
                        reference_scenes=layouts, support_readings=readings)
-        classifier = Pix2CodeClassifier(result, domain, labels, fixed)
+        classifier = Pix2CodeClassifier(result, domain, labels, agent.guide(domain).library.names, reader=fixed)
         predictions = classifier.predict(query)
         rows.append({
             "env_id": env_id, "seed": seed, "concept": info["concept_id"], "mode": mode,
