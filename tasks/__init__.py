@@ -30,16 +30,16 @@ def make_family(name: str, **options: object) -> TaskFamily:
         key = json.dumps(options, sort_keys=True)
     except TypeError as error:
         raise TypeError(f"family options must be JSON values (they are part of the env's identity): {error}") from None
-    environment = tuple(os.environ.get(variable) for variable in ENVIRONMENT.get(name, ()))
+    environment = tuple(os.environ.get(variable) for variable in _family_class(name).environment_variables)
     return _cached_family(name, key, environment)
 
 
-#: Environment variables a family reads for its defaults: part of what makes two families equal.
-ENVIRONMENT: dict[str, tuple[str, ...]] = {"curi": ("PIX2CODE_CURI_CONCEPT_LIST",)}
+def _family_class(name: str) -> type[TaskFamily]:
+    module_name, class_name = FAMILIES[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 @functools.lru_cache(maxsize=None)
 def _cached_family(name: str, options_json: str, environment: tuple[str | None, ...]) -> TaskFamily:
-    module_name, class_name = FAMILIES[name].split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    cls = _family_class(name)
     return cls(**json.loads(options_json))

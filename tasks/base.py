@@ -59,6 +59,9 @@ class TaskFamily(abc.ABC):
     image_shape: tuple[int, int]  # default (height, width) in pixels
     image_side_range: tuple[int, int] = (16, 640)  # smallest and largest side the renderer draws
     fixed_aspect: bool = False  # images must keep image_shape's aspect ratio (objects are laid out for it)
+    #: environment variables the family reads for option defaults: families built under different
+    #: values differ, so :func:`tasks.make_family` caches them apart
+    environment_variables: tuple[str, ...] = ()
 
     @property
     def object_features(self) -> tuple[str, ...]:

@@ -105,6 +105,7 @@ class CuriFamily(TaskFamily):
     subsets = SUBSETS
     object_schema = OBJECT_SCHEMA
     fixed_aspect = True
+    environment_variables = (ENV_VARIABLE,)
     max_objects = scenes.MAX_OBJECTS
     image_shape = (scenes.IMAGE_HEIGHT, scenes.IMAGE_WIDTH)
     image_side_range = (render.MIN_SIZE, render.MAX_SIZE)

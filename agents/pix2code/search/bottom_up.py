@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agents.pix2code.dsl.terms import Abstraction, Application, Index, Term
@@ -51,6 +51,7 @@ class CompiledRule:
     commutative: bool
     ctx: VectorContext  # the enumeration context, on which Entry.value is computed
     fast: Callable | None = None  # impl specialised to ctx, depth and types: fast(*args)
+    inner: Term | None = None  # an invention with first-order arguments: its parameter-free body
 
     @property
     def name(self) -> str:
@@ -108,16 +109,28 @@ class Entry:
         if r.op == "var":
             i = r.rule.head.i  # type: ignore[attr-defined]
             value = ctx.onehot(r.depth, i) if r.ret == OBJ else ctx.scene_list(r.depth)
-        elif r.op == "inv" and not any(r.binders):  # as the enumerator computes it: body on the arguments' values
-            inner = strip_parameters(r.rule.head.body, len(r.arg_types))  # type: ignore[attr-defined]
-            value = evaluate_applied(inner, r.arg_types, [c.value_on(ctx) for c in self.children], r.depth, ctx)
         elif r.op == "inv":
-            value = evaluate_open(self.term(), r.depth, ctx)
+            value = invented_value(r, self.children, ctx)
         else:
             impl = r.impl if r.impl is not None else VECTOR_IMPLS[r.name]
             value = impl(ctx, r.depth, r.arg_types, r.ret, *[c.value_on(ctx) for c in self.children])
         self._cache[key] = value
         return value
+
+
+def invented_value(r: CompiledRule, children: Sequence[Entry], ctx: VectorContext) -> object:
+    """Value on ``ctx`` of an invention applied to ``children``: its body on their values when
+    every argument is first-order (no inlining, so no deeper binders than the evaluator goes),
+    else its applied, β-reduced body evaluated afresh."""
+    if r.inner is not None:
+        return evaluate_applied(r.inner, r.arg_types, [c.value_on(ctx) for c in children], r.depth, ctx)
+    term: Term = r.rule.head
+    for child, b in zip(children, r.binders):
+        t = child.term()
+        for _ in range(b):
+            t = Abstraction(t)
+        term = Application(term, t)
+    return evaluate_open(term, r.depth, ctx)
 
 
 def _inner_binders(invention: Term) -> int:
@@ -172,7 +185,6 @@ class BottomUpEnumerator:
         self.evaluated = 0
         self.kept = 0
         self.failed = 0
-        self._bodies: dict[int, Term] = {}  # invention rule → its parameter-free body
 
     def nt_id(self, t: Type, env: tuple[Type, ...]) -> int | None:
         return self.index.get((t, env))
@@ -236,7 +248,9 @@ class BottomUpEnumerator:
             except Unsupported:
                 return None
             children = tuple(self._nt((slot.type, slot.env)) for slot in rule.args)
-            return CompiledRule(rule, level, children, binders, "inv", None, arg_types, ret, depth, False, self.ctx)
+            inner = None if any(binders) else strip_parameters(head.body, len(arg_types))  # type: ignore[attr-defined]
+            return CompiledRule(rule, level, children, binders, "inv", None, arg_types, ret, depth, False, self.ctx,
+                                inner=inner)
         return None
 
     # Enumeration ---------------------------------------------------------------------------
@@ -351,7 +365,7 @@ class BottomUpEnumerator:
             inv = r.op == "inv"
             for a, ea in zip(vals, ents):
                 try:
-                    v = self._invented(r, (ea,)) if inv else fast(a)
+                    v = invented_value(r, (ea,), self.ctx) if inv else fast(a)
                 except Exception:
                     self.failed += 1
                     continue
@@ -415,7 +429,7 @@ class BottomUpEnumerator:
             base = lp + ea.log_prior
             for j, b in enumerate(bs):
                 try:
-                    v = self._invented(r, (ea, es[j])) if inv else fast(a, b)
+                    v = invented_value(r, (ea, es[j]), self.ctx) if inv else fast(a, b)
                 except Exception:
                     self.failed += 1
                     continue
@@ -428,7 +442,7 @@ class BottomUpEnumerator:
         if i == len(lists):
             self.evaluated += 1
             try:
-                v = self._invented(r, tuple(ents)) if r.op == "inv" else r.fast(*vals)
+                v = invented_value(r, tuple(ents), self.ctx) if r.op == "inv" else r.fast(*vals)
             except Exception:
                 self.failed += 1
                 return
@@ -443,19 +457,3 @@ class BottomUpEnumerator:
             self._product(r, lp, lists, i + 1, vals, ents, seen, new_vals, new_entries, report)
             vals.pop()
             ents.pop()
-
-    def _invented(self, r: CompiledRule, children: tuple) -> object:
-        """Value of an invention applied to children: its body on their values when every
-        argument is first-order, else its applied, β-reduced body evaluated afresh."""
-        if not any(r.binders):
-            inner = self._bodies.get(id(r))
-            if inner is None:
-                inner = self._bodies[id(r)] = strip_parameters(r.rule.head.body, len(r.arg_types))  # type: ignore[attr-defined]
-            return evaluate_applied(inner, r.arg_types, [c.value for c in children], r.depth, self.ctx)
-        term: Term = r.rule.head
-        for child, b in zip(children, r.binders):
-            t = child.term()
-            for _ in range(b):
-                t = Abstraction(t)
-            term = Application(term, t)
-        return evaluate_open(term, r.depth, self.ctx)
