@@ -2,6 +2,7 @@
 
     python benchmarks/bench_library.py [--envs Pix2Code-CURI-v0 ...] [--episodes 200] [--workers 2]
         [--tight 20000]
+    python benchmarks/bench_library.py --inventions     # the top ten learned primitives of each library
 
 For each env, on its test subset (seeds 0..N-1, modality "scene"), the Pix2Code agent with its base
 DSL and starting weights (``library="base"``) and with the library and recognition model shipped
@@ -42,13 +43,29 @@ def measure(env_id: str, library: str, seeds: list[int], tight: int | None) -> t
             sum(1 for r in result.records if r.fallback))
 
 
+def inventions(top: int = 10) -> None:
+    """Each shipped library's most used learned primitives (by the solutions that use them), with
+    body, type and generated description, as a Markdown table for docs/BENCHMARKS.md."""
+    import json
+
+    for path in sorted(LIBRARIES.glob("*.json")):
+        found = sorted(json.loads(path.read_text())["inventions"], key=lambda i: (-i["uses"], i["name"]))
+        print(f"\n`{path.name}` ({len(found)} learned primitives)\n")
+        print("| name | type | body | used by | reads |\n|---|---|---|---|---|")
+        for i in found[:top]:
+            print(f"| `{i['name']}` | `{i['type']}` | `{i['body']}` | {i['uses']} | {i['description']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inventions", action="store_true", help="list the libraries' learned primitives and stop")
     parser.add_argument("--envs", nargs="*", default=DEFAULT_ENVS)
     parser.add_argument("--episodes", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tight", type=int, default=20_000)
     args = parser.parse_args()
+    if args.inventions:
+        return inventions()
     envs = [e for e in args.envs if (LIBRARIES / SHIPPED[e]).exists()]
     chunks = [list(range(i, min(i + 25, args.episodes))) for i in range(0, args.episodes, 25)]
     jobs = {}

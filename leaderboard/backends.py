@@ -54,6 +54,8 @@ def run_serial(jobs: list[Job], timeout: float | None, concept_list: str | None)
 def _worker_main(conn: Connection, concept_list: str | None) -> None:
     """A pool worker: play the jobs it is sent until told to stop (None) or its parent goes."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if "torch" in sys.modules:  # the forkserver may have imported it before the variable was set
+        sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     with concept_list_environment(concept_list):
         while True:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 import pix2code_env
 from agents.evaluate import Evaluation, evaluate_agent
+from agents.pix2code.explain.titles import concept_title
 from agents.registry import available_agents, make_agent
 from leaderboard.commands import add_leaderboard_parser, add_suite_arguments, cmd_evaluate_suite
 from pix2code_env.episode import Episode
@@ -82,7 +83,8 @@ def save_episode_grid(
     env = gym.make(env_id, **kwargs)
     _, info = env.reset(seed=seed, options={"concept": concept} if concept else None)
     episode = env.unwrapped.episode
-    description = env.unwrapped.family.describe_concept(info["concept_id"])
+    family = env.unwrapped.family
+    description = concept_title(family.name, info["concept"]) or family.describe_concept(info["concept_id"])
     env.close()
     title = f"{env_id}  seed={seed}  concept {info['concept_id']}: {description}"
     if description != info["concept"]:
@@ -209,23 +211,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _revision_demo(seed: int, episodes: int = 4) -> None:
-    """Pix2Code's confounded-concepts experiment in small: the agent on CURI-Hans as shipped, then
-    with the colour primitives removed (benchmarks/bench_revision.py runs it on 200 episodes)."""
-    from agents.pix2code.revision_experiments import HANS, example, scores
+    """Pix2Code's two revision experiments in small (benchmarks/bench_revision.py runs them on 200
+    episodes): the agent on CURI-Hans searching the base DSL, then with the colour primitives
+    removed; and on the Counting split under a tight budget, before and after adding counting
+    primitives."""
+    from agents.pix2code.revision_experiments import TIGHT, COUNTING_ENV, HANS, candidates_to_solution, example, scores
 
-    table = Table(title=f"revision on {HANS}: support positives share a colour the concept does not mention")
+    seeds = list(range(seed, seed + episodes))
+    hans = Table(title=f"revision on {HANS} (base DSL): support positives share a colour the concept does not mention")
     for column in ("agent", f"accuracy ({episodes} test episodes)", f"seed {seed}: program", "in English"):
-        table.add_column(column)
+        hans.add_column(column)
+    counting = Table(title=f"revision on {COUNTING_ENV}: counting primitives added, {TIGHT:,} candidates at most")
+    for column in ("agent", f"accuracy ({episodes} test episodes)", "solved", "median candidates to a solution"):
+        counting.add_column(column)
     with _progress() as progress:
-        task = progress.add_task("revision demo", total=2)
+        task = progress.add_task("revision demo", total=4)
         for revision in (None, "remove-color"):
-            accuracy = float(np.mean([s for s, _ in scores(HANS, revision, None, list(range(seed, seed + episodes)))]))
-            shown = example(HANS, revision, seed)
-            table.add_row("as shipped" if revision is None else 'revise(remove=["color"])', f"{accuracy:.3f}",
-                          escape(shown.program), escape(shown.explanation))
+            accuracy = float(np.mean([s for s, _ in scores(HANS, revision, None, seeds, library="base")]))
+            shown = example(HANS, revision, seed, library="base")
+            hans.add_row("before" if revision is None else 'revise(remove=["color"])', f"{accuracy:.3f}",
+                         escape(shown.program), escape(shown.explanation))
             progress.advance(task)
-    console.print(table)
+        for revision in (None, "add-counting"):
+            rows = scores(COUNTING_ENV, revision, TIGHT, seeds)
+            counting.add_row("as shipped" if revision is None else "revise(add=COUNTING)",
+                             f"{np.mean([s for s, _ in rows]):.3f}", f"{sum(c is not None for _, c in rows)} / {episodes}",
+                             candidates_to_solution([c for _, c in rows], TIGHT))
+            progress.advance(task)
+    console.print(hans)
     console.print(f"concept of seed {seed}: {escape(shown.concept)}")
+    console.print(counting)
 
 
 #: Commands whose implementation lives with what they work on: ``pix2code train NAME ...`` calls

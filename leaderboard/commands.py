@@ -35,6 +35,11 @@ def submission_name(agent: str, suite: str, modality: str | None = None, default
     return f"{slug}--{suite}.json"
 
 
+def published_name(agent: str, suite: str, modality: str | None) -> str:
+    """The file name ``pix2code evaluate --agent AGENT --suite SUITE [--modality M]`` writes by default."""
+    return submission_name(agent, suite, modality, tuple(agent_class(agent).modalities)[0])
+
+
 def _key_values(pairs: list[str], what: str) -> dict[str, Any]:
     """``KEY=VALUE`` pairs; VALUE is read as JSON when it parses (numbers, true, lists), else text."""
     out: dict[str, Any] = {}
@@ -89,10 +94,8 @@ def cmd_evaluate_suite(args: argparse.Namespace, console: Console) -> int:
     if agent is None:
         raise ValueError("name the agent: pix2code evaluate --agent NAME --suite SUITE")
     suite = get_suite(args.suite)
-    cls = agent_class(agent)  # an unknown name lists the known ones
-    default_modality = tuple(cls.modalities)[0]
-    out = Path(args.out) if args.out else Path("submissions") / submission_name(
-        agent, suite.name, args.modality or default_modality, default_modality)
+    agent_class(agent)  # an unknown name lists the known ones
+    out = Path(args.out) if args.out else Path("submissions") / published_name(agent, suite.name, args.modality)
     run = HarnessRun(
         agent=agent, suite=suite, out=out, agent_options=_key_values(args.agent_option, "--agent-option"),
         modality=args.modality, episodes=args.episodes, backend=args.backend, workers=args.workers,

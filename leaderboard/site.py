@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 from PIL import Image
 
+from agents.pix2code.explain.titles import concept_title
 from leaderboard.suites import SUITES, Suite, concept_list_environment
 from leaderboard.tables import Entry, by_suite, env_label, oracle_gap
 from pix2code_env.grid import episode_grid
@@ -158,7 +159,8 @@ def draw_sample(entry: Entry, record: dict[str, Any], out: Path, concept_list: s
                        family_options=options or None, reveal_concept=True)
         _, info = env.reset(seed=record["seed"], options=record["options"])
         episode = env.unwrapped.episode
-        english = env.unwrapped.family.describe_concept(info["concept_id"])
+        family = env.unwrapped.family
+        english = concept_title(family.name, info["concept"]) or family.describe_concept(info["concept_id"])
     if info["concept_id"] != record["concept_id"] or episode.n_query != len(record["predictions"]):
         raise ValueError(f"{record['env_id']} seed {record['seed']} does not regenerate the recorded episode")
     title = f"{record['env_id']} seed {record['seed']}: {english}"

@@ -55,11 +55,19 @@ BUILTIN_CARDS: dict[str, dict[str, Any]] = {
         "compute": "exact posterior over the training concepts, CPU, milliseconds per episode",
     },
     "pix2code": {
-        "training_data": "hand-written DSL and grammar; CURI layout prior from the unlabelled query object "
-                         "tables of CURI training episodes (agents/pix2code/data/layouts-curi-v0.npz)",
+        "training_data": "hand-written base DSL; a library learned by wake-sleep on 100 training concepts' "
+                         "train-subset episodes where one ships for the env (agents/pix2code/data/libraries/); "
+                         "CURI layout prior from unlabelled query object tables of training episodes; from "
+                         "pixels, an object extractor trained on train-subset scenes (no concept labels)",
         "compute": "one CPU core; guided enumeration under a candidate budget (plus a wall-clock cap unless "
-                   "seconds=None); about 0.7 s per CURI and 1.5 s per Kandinsky test episode on an idle core",
+                   "seconds=None); about 1 s per CURI and 6 s per RelKP test episode from object tables",
     },
+    **{name: {
+        "training_data": "meta-trained here on the env's train-subset episodes (training concepts only), validated "
+                         "on val-subset episodes; weights and their command in agents/neural/weights/",
+        "compute": "at most 15 minutes of training on 2 CPU cores per (model, env, modality); milliseconds "
+                   "per test episode",
+    } for name in ("protonet", "transformer", "ppo")},
 }
 
 

@@ -393,7 +393,10 @@ def test_classifier_explains_its_program():
 
 
 def test_explanations_reach_evaluations_and_the_episode_grid(tmp_path, capsys):
+    """...and a CURI episode's title says its concept in the same words (its program, explained)."""
+    import gymnasium as gym
     from PIL import Image
+    from rich.markup import escape
 
     from agents.evaluate import evaluate_agent
     from leaderboard.cli import main as cli
@@ -409,6 +412,9 @@ def test_explanations_reach_evaluations_and_the_episode_grid(tmp_path, capsys):
     plain, annotated = tmp_path / "plain.png", tmp_path / "annotated.png"
     args = ["show", "Pix2Code-CURI-v0", "--seed", "1", "--subset", "test", "--max-queries", "10"]
     assert cli([*args, "--out", str(plain)]) == 0
+    concept = gym.make("Pix2Code-CURI-v0", subset="test", reveal_concept=True).reset(seed=1)[1]["concept"]
+    printed = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert " ".join(escape(explain(curi_program_text(concept), "curi")).split()) in printed
     assert cli([*args, "--agent", "pix2code", "--out", str(annotated)]) == 0
     assert "explanation" in capsys.readouterr().out
     # the explanation and the program are written under the grid: two more lines of text

@@ -246,8 +246,8 @@ def test_a_journal_of_another_run_is_refused(tmp_path):
 def test_bad_names_list_the_known_ones(tmp_path):
     with pytest.raises(ValueError, match=r"unknown agent 'nobody'; expected one of \[.*'random'"):
         HarnessRun(agent="nobody", suite=SMOKE, out=tmp_path / "x.json")
-    with pytest.raises(ValueError, match="reads modalities"):
-        HarnessRun(agent="pix2code", suite=SMOKE, out=tmp_path / "x.json", modality="image")
+    with pytest.raises(ValueError, match=r"reads modalities \['scene', 'image', 'both'\]; got --modality 'pixels'"):
+        HarnessRun(agent="pix2code", suite=SMOKE, out=tmp_path / "x.json", modality="pixels")
     with pytest.raises(ValueError, match="unknown backend 'gpu'"):
         HarnessRun(agent="random", suite=SMOKE, out=tmp_path / "x.json", backend="gpu")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard.commands import LEADERBOARD_MD, SUBMISSIONS, submission_name
+from leaderboard.commands import LEADERBOARD_MD, SUBMISSIONS, published_name
 from leaderboard.publish import PUBLISHED
 from leaderboard.tables import load_submissions, markdown
 from leaderboard.verify import load, verify_submission
@@ -21,7 +21,7 @@ def _concept_list(path: Path) -> str | None:
 
 
 def test_every_published_run_has_its_submission():
-    expected = {submission_name(agent, suite, modality, modality) for agent, suite, modality, _ in PUBLISHED}
+    expected = {published_name(agent, suite, modality) for agent, suite, modality, _ in PUBLISHED}
     assert expected <= {path.name for path in FILES}
 
 

@@ -16,7 +16,11 @@ from pix2code_env.scoring import class_balanced_accuracy
 SHIPPED = shipped()
 CURI = "Pix2Code-CURI-v0"
 #: What must ship (issue 11, in priority order); the test names what is missing.
-REQUIRED = [("protonet", CURI, "scene"), ("protonet", "Pix2Code-Kandinsky-v0", "scene")]
+REQUIRED = [
+    *((model, env_id, modality) for model in ("protonet", "transformer") for env_id in (CURI, "Pix2Code-Kandinsky-v0")
+      for modality in ("scene", "image")),
+    ("ppo", CURI, "image"),
+]
 
 
 def test_required_weights_are_shipped():

@@ -96,6 +96,20 @@ def test_fast_decoder_step_matches_gpt2_forward(fixed):
     torch.testing.assert_close(steps, full, atol=1e-4, rtol=1e-4)
 
 
+def test_a_large_call_seen_before_is_answered_from_memory(fixed, monkeypatch):
+    from agents.pix2code.perception import extractor as module
+
+    monkeypatch.setattr(module, "REMEMBERED_CALL", 4)
+    extractor = load_extractor("curi")
+    images = fixed["curi"].images[:5]
+    first = extractor.detect(images)
+    again = extractor.detect(images.copy())
+    assert all(a is b for a, b in zip(first, again))  # remembered by content, not by object
+    assert all(np.array_equal(a.table, b.table) for a, b in zip(first, extractor._detect(images, module.BATCH)))
+    small = extractor.detect(images[:3])
+    assert all(a is not b for a, b in zip(small, extractor.detect(images[:3])))
+
+
 def test_convertible_input_is_converted(fixed):
     extractor = load_extractor("curi")
     images = fixed["curi"].images[:3]

@@ -88,3 +88,19 @@ def test_agent_revise_returns_a_new_agent():
     obs, _ = gym.make("Pix2Code-CURIHans-v0", subset="test", modality="scene").reset(seed=2)
     program = revised.fit(obs).program or ""
     assert "color" not in program and "red" not in program
+
+
+def test_candidates_to_a_solution_count_unsolved_episodes_as_over_budget():
+    from agents.pix2code.revision_experiments import candidates_to_solution
+
+    assert candidates_to_solution([120, None, 80], 20_000) == "120"
+    assert candidates_to_solution([None, None, 80], 20_000) == "> 20,000"
+    assert candidates_to_solution([], 500) == "> 500"
+
+
+def test_adding_counting_primitives_solves_counting_under_a_tight_budget():
+    from agents.pix2code.revision_experiments import COUNTING_ENV, TIGHT, scores
+
+    before, after = (scores(COUNTING_ENV, revision, TIGHT, [1, 2]) for revision in (None, "add-counting"))
+    assert [c is not None for _, c in after] == [True, True] and all(s == 1.0 for s, _ in after)
+    assert sum(s for s, _ in before) < sum(s for s, _ in after)

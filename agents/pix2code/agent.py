@@ -140,7 +140,7 @@ class Pix2CodeAgent(Agent):
     """
 
     name = "pix2code"
-    modalities = ("scene", "both")
+    modalities = ("scene", "image", "both")  # what it can be built for; an instance reads one
 
     def __init__(
         self,
@@ -164,8 +164,7 @@ class Pix2CodeAgent(Agent):
                 f"the Pix2Code agent supports modality {list(MODALITIES)} (object tables or pixels), got {modality!r}"
             )
         self.modality = modality
-        if modality == "image":
-            self.modalities = ("image", "both")  # this instance reads pixels: make envs with images
+        self.modalities = (modality, "both")  # object tables or pixels, not both: make envs with that one
         self.uncertainty = uncertainty
         self.extractor_path = extractor
         self.domain = domain_for_env_id(env_id, dsl) if env_id is not None else None

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import gymnasium as gym
+import numpy as np
 
 import pix2code_env  # noqa: F401  (registers the environments)
 from agents.evaluate import evaluate_agent
@@ -20,6 +22,7 @@ from agents.registry import make_agent
 
 HANS, COUNTING_ENV = "Pix2Code-CURIHans-v0", "Pix2Code-CURI-Counting-v0"
 REVISIONS = ("remove-color", "add-counting")
+TIGHT = 20_000  # the "tight budget" of the adding-knowledge experiment, in candidates
 COUNTING = {
     f"count_{attribute}": {
         "program": f"(lambda (lambda (count (map (lambda ({attribute} $0)) $1) $0)))",
@@ -40,17 +43,19 @@ class Example:
     score: float
 
 
-def revised_agent(env_id: str, revision: str | None, tight: int | None = None, time_cap: bool = True):
+def revised_agent(env_id: str, revision: str | None, tight: int | None = None, time_cap: bool = True,
+                  library: str | None = None):
     """The Pix2Code agent for ``env_id`` as shipped (``revision=None``) or revised; ``tight`` caps
     the candidates it may try (half enumerated, half assembled) instead of its wall-clock cap;
     ``time_cap=False`` lifts the wall-clock cap of the default budget (results then do not
-    depend on how busy the machine is)."""
+    depend on how busy the machine is); ``library`` is the agent's (None: the one shipped for the
+    env, "base": the base DSL)."""
     if revision not in (None, *REVISIONS):
         raise ValueError(f"unknown revision {revision!r}; expected one of {list(REVISIONS)} or None")
     options = {} if time_cap else {"seconds": None}
     if tight is not None:
         options = {"enumerated": tight // 2, "assembled": tight - tight // 2, "seconds": None}
-    agent = make_agent("pix2code", env_id=env_id, **options)
+    agent = make_agent("pix2code", env_id=env_id, library=library, **options)
     if revision == "remove-color":
         return agent.revise(remove=["color"])
     if revision == "add-counting":
@@ -60,18 +65,29 @@ def revised_agent(env_id: str, revision: str | None, tight: int | None = None, t
 
 def scores(
     env_id: str, revision: str | None, tight: int | None, seeds: list[int], time_cap: bool = True,
+    library: str | None = None,
 ) -> list[tuple[float, int | None]]:
-    """(class-balanced accuracy, candidates before the chosen program) on each test-subset seed."""
-    result = evaluate_agent(revised_agent(env_id, revision, tight, time_cap), env_id, seeds=seeds,
+    """(class-balanced accuracy, candidates to a solution) on each test-subset seed: the candidates
+    enumerated before the chosen program when it reproduces every support label, None when the
+    search found no such program within its budget (a near fit or the majority class answered)."""
+    result = evaluate_agent(revised_agent(env_id, revision, tight, time_cap, library), env_id, seeds=seeds,
                             env_kwargs={"subset": "test", "modality": "scene"})
-    return [(r.score, r.diagnostics.get("candidates")) for r in result.records]
+    return [(r.score, r.diagnostics.get("candidates") if r.diagnostics.get("exact") else None) for r in result.records]
 
 
-def example(env_id: str, revision: str | None, seed: int, time_cap: bool = True) -> Example:
+def candidates_to_solution(candidates: list[int | None], budget: int) -> str:
+    """The median of :func:`scores`' candidates to a solution, an episode without one counted as
+    needing more than the whole budget (so the median is "> budget" when fewer than half solved)."""
+    censored = sorted(math.inf if c is None else c for c in candidates)
+    median = float(np.median(censored)) if censored else math.inf
+    return f"> {budget:,}" if math.isinf(median) else f"{median:,.0f}"
+
+
+def example(env_id: str, revision: str | None, seed: int, time_cap: bool = True, library: str | None = None) -> Example:
     """The program and English the agent finds on one test episode."""
     env = gym.make(env_id, subset="test", modality="scene", reveal_concept=True)
     obs, info = env.reset(seed=seed)
-    classifier = revised_agent(env_id, revision, time_cap=time_cap).fit(obs)
+    classifier = revised_agent(env_id, revision, time_cap=time_cap, library=library).fit(obs)
     _, _, _, _, step = env.step(classifier.predict(obs))
     env.close()
     return Example(info["concept"], classifier.program or "(none)", classifier.explanation or "-", float(step["score"]))

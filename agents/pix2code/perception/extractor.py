@@ -16,6 +16,8 @@ decoder's probability that each object is there.
 from __future__ import annotations
 
 import functools
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,10 @@ from agents.pix2code.perception.spec import FamilySpec
 from agents.pix2code.perception.weights import load_weights
 
 BATCH = 64
+#: calls of at least this many images are remembered (the last few, by content): a fixed pool that
+#: every episode scores, as CURI's mAP pool, is then read once per process instead of per episode
+REMEMBERED_CALL = 256
+REMEMBERED_CALLS = 4
 
 
 @dataclass
@@ -107,9 +113,24 @@ class Extractor:
         self.spec = net.spec
         self.family = self.spec.family
         self.schema = self.spec.schema
+        self._remembered: OrderedDict[tuple, list[Detections]] = OrderedDict()
 
     def detect(self, images, batch_size: int = BATCH) -> list[Detections]:
-        """Everything the extractor reads from each image (see :class:`Detections`)."""
+        """Everything the extractor reads from each image (see :class:`Detections`); a large call
+        seen before (same bytes, same batching) is answered from memory, identically."""
+        if not isinstance(images, np.ndarray) or len(images) < REMEMBERED_CALL:
+            return self._detect(images, batch_size)
+        key = (images.shape, images.dtype.str, batch_size,
+               hashlib.blake2b(np.ascontiguousarray(images).data, digest_size=16).digest())
+        if key in self._remembered:
+            self._remembered.move_to_end(key)
+        else:
+            self._remembered[key] = self._detect(images, batch_size)
+            while len(self._remembered) > REMEMBERED_CALLS:
+                self._remembered.popitem(last=False)
+        return list(self._remembered[key])
+
+    def _detect(self, images, batch_size: int) -> list[Detections]:
         tensor, notes, (sx, sy) = prepare(images, self.spec)
         out: list[Detections] = []
         K = self.spec.max_objects
