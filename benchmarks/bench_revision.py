@@ -24,12 +24,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 
-import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from agents.pix2code.revision_experiments import (  # noqa: E402
-    COUNTING_ENV, HANS, TIGHT, candidates_to_solution, example, revised_agent, scores)
+    COUNTING_ENV, HANS, TIGHT, example, scores, summary)
 
 
 def main() -> None:
@@ -60,12 +59,9 @@ def main() -> None:
                    "median candidates to a solution"):
         table.add_column(column)
     for (env_id, revision, tight), rows in results.items():
-        candidates = [c for _, c in rows]
-        budget = revised_agent(env_id, revision, tight, capped, library).budget.candidates
         table.add_row(env_id, revision or "as shipped",
                       ("default" if capped else "default, no time cap") if tight is None else f"{tight:,} candidates",
-                      f"{np.mean([s for s, _ in rows]):.3f}", f"{sum(c is not None for c in candidates)} / {len(rows)}",
-                      candidates_to_solution(candidates, budget))
+                      *summary(rows, tight))
     console.print(table)
     if args.only in (None, "hans"):
         for revision in (None, "remove-color"):

@@ -19,7 +19,6 @@ from rich.table import Table
 
 import pix2code_env
 from agents.evaluate import Evaluation, evaluate_agent
-from agents.pix2code.explain.titles import concept_title
 from agents.registry import available_agents, make_agent
 from leaderboard.commands import add_leaderboard_parser, add_suite_arguments, cmd_evaluate_suite
 from pix2code_env.episode import Episode
@@ -75,6 +74,8 @@ def save_episode_grid(
 
     ``annotate(env_id, episode) -> (episode, predictions, notes)`` may redraw the images (e.g. an
     agent's detections) and add its query predictions; its notes join the returned info."""
+    from agents.pix2code.explain.titles import concept_title  # the DSL and agent: not at the CLI's start-up
+
     kwargs = {"reveal_concept": True, "subset": subset}
     if annotate is not None:
         kwargs["modality"] = "both"
@@ -215,7 +216,7 @@ def _revision_demo(seed: int, episodes: int = 4) -> None:
     episodes): the agent on CURI-Hans searching the base DSL, then with the colour primitives
     removed; and on the Counting split under a tight budget, before and after adding counting
     primitives."""
-    from agents.pix2code.revision_experiments import TIGHT, COUNTING_ENV, HANS, candidates_to_solution, example, scores
+    from agents.pix2code.revision_experiments import COUNTING_ENV, HANS, TIGHT, example, scores, summary
 
     seeds = list(range(seed, seed + episodes))
     hans = Table(title=f"revision on {HANS} (base DSL): support positives share a colour the concept does not mention")
@@ -233,10 +234,8 @@ def _revision_demo(seed: int, episodes: int = 4) -> None:
                          escape(shown.program), escape(shown.explanation))
             progress.advance(task)
         for revision in (None, "add-counting"):
-            rows = scores(COUNTING_ENV, revision, TIGHT, seeds)
             counting.add_row("as shipped" if revision is None else "revise(add=COUNTING)",
-                             f"{np.mean([s for s, _ in rows]):.3f}", f"{sum(c is not None for _, c in rows)} / {episodes}",
-                             candidates_to_solution([c for _, c in rows], TIGHT))
+                             *summary(scores(COUNTING_ENV, revision, TIGHT, seeds), TIGHT))
             progress.advance(task)
     console.print(hans)
     console.print(f"concept of seed {seed}: {escape(shown.concept)}")

@@ -27,17 +27,14 @@ LEADERBOARD_MD = HERE / "LEADERBOARD.md"
 SITE = HERE / "site"
 
 
-def submission_name(agent: str, suite: str, modality: str | None = None, default_modality: str | None = None) -> str:
-    """``AGENT--SUITE.json``, with ``-MODALITY`` after the agent when it is not the agent's default."""
+def published_name(agent: str, suite: str, modality: str | None) -> str:
+    """The file ``pix2code evaluate --agent AGENT --suite SUITE [--modality M]`` writes by default:
+    ``AGENT--SUITE.json``, with ``-MODALITY`` after the agent when it is not the agent's first (an
+    unknown agent name lists the known ones)."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", agent).strip("-")
-    if modality and modality != default_modality:
+    if modality and modality != tuple(agent_class(agent).modalities)[0]:
         slug += f"-{modality}"
     return f"{slug}--{suite}.json"
-
-
-def published_name(agent: str, suite: str, modality: str | None) -> str:
-    """The file name ``pix2code evaluate --agent AGENT --suite SUITE [--modality M]`` writes by default."""
-    return submission_name(agent, suite, modality, tuple(agent_class(agent).modalities)[0])
 
 
 def _key_values(pairs: list[str], what: str) -> dict[str, Any]:
@@ -94,7 +91,6 @@ def cmd_evaluate_suite(args: argparse.Namespace, console: Console) -> int:
     if agent is None:
         raise ValueError("name the agent: pix2code evaluate --agent NAME --suite SUITE")
     suite = get_suite(args.suite)
-    agent_class(agent)  # an unknown name lists the known ones
     out = Path(args.out) if args.out else Path("submissions") / published_name(agent, suite.name, args.modality)
     run = HarnessRun(
         agent=agent, suite=suite, out=out, agent_options=_key_values(args.agent_option, "--agent-option"),

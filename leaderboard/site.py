@@ -19,7 +19,6 @@ import gymnasium as gym
 import numpy as np
 from PIL import Image
 
-from agents.pix2code.explain.titles import concept_title
 from leaderboard.suites import SUITES, Suite, concept_list_environment
 from leaderboard.tables import Entry, by_suite, env_label, oracle_gap
 from pix2code_env.grid import episode_grid
@@ -153,6 +152,8 @@ def sample_records(entry: Entry, count: int = SAMPLES_PER_SUITE) -> list[dict[st
 
 def draw_sample(entry: Entry, record: dict[str, Any], out: Path, concept_list: str | None) -> str:
     """The episode grid of a record with the agent's answers; returns the concept in English."""
+    from agents.pix2code.explain.titles import concept_title  # the DSL and agent: only when pages are drawn
+
     options = entry.suite.family_options(concept_list)
     with concept_list_environment(concept_list):
         env = gym.make(record["env_id"], subset=record["subset"], modality="image", image_size=GRID_IMAGE_SIZE,

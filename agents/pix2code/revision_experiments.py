@@ -18,6 +18,7 @@ import numpy as np
 
 import pix2code_env  # noqa: F401  (registers the environments)
 from agents.evaluate import evaluate_agent
+from agents.pix2code.search import SearchBudget
 from agents.registry import make_agent
 
 HANS, COUNTING_ENV = "Pix2Code-CURIHans-v0", "Pix2Code-CURI-Counting-v0"
@@ -81,6 +82,15 @@ def candidates_to_solution(candidates: list[int | None], budget: int) -> str:
     censored = sorted(math.inf if c is None else c for c in candidates)
     median = float(np.median(censored)) if censored else math.inf
     return f"> {budget:,}" if math.isinf(median) else f"{median:,.0f}"
+
+
+def summary(rows: list[tuple[float, int | None]], tight: int | None) -> tuple[str, str, str]:
+    """(mean accuracy, "solved / episodes", median candidates to a solution) of :func:`scores`' rows,
+    for the candidate budget they ran under (``tight``, or the default budget's)."""
+    candidates = [c for _, c in rows]
+    budget = tight if tight is not None else SearchBudget().candidates
+    return (f"{np.mean([s for s, _ in rows]):.3f}", f"{sum(c is not None for c in candidates)} / {len(rows)}",
+            candidates_to_solution(candidates, budget))
 
 
 def example(env_id: str, revision: str | None, seed: int, time_cap: bool = True, library: str | None = None) -> Example:
