@@ -24,7 +24,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_search.py
 
 # Regenerates every published submission (leaderboard/submissions/*.json, resuming from journals),
-# verifies them and rebuilds leaderboard/LEADERBOARD.md and leaderboard/site/ (~3 h on one core).
+# verifies them and rebuilds leaderboard/LEADERBOARD.md and leaderboard/site/ (~4.5 CPU-hours).
 # Suites on CURI's released list run only with PIX2CODE_CURI_CONCEPT_LIST set.
 LEADERBOARD_WORKERS ?= 2
 leaderboard: $(STAMP)

@@ -45,11 +45,8 @@ PUBLISHED: tuple[tuple[str, str, str | None, dict], ...] = (
     *(("pix2code", suite, "scene", PIX2CODE_OPTIONS) for suite in ("kandinsky-v0", "kandinsky-classic-v0", "curi-hans-v0",
                                                                      "curi-v0", "curi-official-v0")),
     *(("pix2code", suite, "image", PIX2CODE_OPTIONS) for suite in ("kandinsky-v0", "kandinsky-classic-v0", "curi-hans-v0",
-                                                                     "curi-v0")),
+                                                                     "curi-v0", "curi-official-v0")),
 )
-#: Runs ``make leaderboard LEADERBOARD_ARGS=--extended`` adds, not yet published: Pix2Code from
-#: pixels on CURI's released list (about 1 hour on one core).
-EXTENDED: tuple[tuple[str, str, str | None, dict], ...] = (("pix2code", "curi-official-v0", "image", PIX2CODE_OPTIONS),)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,11 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("LEADERBOARD_WORKERS", "1")))
     parser.add_argument("--concept-list", default=None)
     parser.add_argument("--no-build", action="store_true", help="skip rebuilding LEADERBOARD.md and the page")
-    parser.add_argument("--extended", action="store_true", help="also the long runs of EXTENDED")
     args = parser.parse_args(argv)
     console = Console()
     SUBMISSIONS.mkdir(parents=True, exist_ok=True)
-    for agent, suite_name, modality, options in PUBLISHED + (EXTENDED if args.extended else ()):
+    for agent, suite_name, modality, options in PUBLISHED:
         if (args.agents and agent not in args.agents) or (args.suites and suite_name not in args.suites):
             continue
         suite = get_suite(suite_name)

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from agents.pix2code.perception.coverage import MIN_PIXELS, unread_figure
+from agents.pix2code.perception.encoder import fuse_batch_norms
 from agents.pix2code.perception.model import Decoded, ExtractorNet
 from agents.pix2code.perception.spec import FamilySpec
 from agents.pix2code.perception.weights import load_weights
@@ -109,6 +111,7 @@ class Extractor:
     """A family's trained extractor (see :func:`load_extractor`)."""
 
     def __init__(self, net: ExtractorNet, card: dict, extras: dict) -> None:
+        fuse_batch_norms(net.eval())  # this copy only ever reads images
         self.net, self.card, self.extras = net, card, extras
         self.spec = net.spec
         self.family = self.spec.family
@@ -148,6 +151,11 @@ class Extractor:
                 else:
                     d, row, extra = decoded, b, []
                 det = self._detections(d, row, sx, sy)
+                unread = unread_figure(chunk[b].numpy(), det.boxes / np.array([sx, sy, sx, sy]))
+                if unread >= MIN_PIXELS and not extra:
+                    extra = [f"about {unread} px of figure lie outside every object read: the image may show more objects "
+                             f"than the {self.family} family allows (at most {K}) or objects that touch; returned the "
+                             f"{len(det.table)} read with the most confidence"]
                 det.notes = list(notes) + extra
                 det.truncated = bool(extra)
                 out.append(det)

@@ -119,8 +119,8 @@ def curve(history: list[dict], validations: list[dict], path: Path, family: str)
     ax.set_title(f"{family}: training losses")
     ax.legend(fontsize=7)
     vm = [v["seconds"] / 60 for v in validations]
-    for key in ("count_exact", "all_attributes_scene", "box_iou") + tuple(k for k in (validations[0] if validations else {}) if k.endswith("_accuracy")):
-        if validations:
+    for key in ("count_exact", "categorical_scene", "all_attributes_scene", "box_iou") + tuple(k for k in (validations[0] if validations else {}) if k.endswith("_accuracy")):
+        if validations and key in validations[0]:
             bx.plot(vm, [v[key] for v in validations], marker="o", label=key)
     bx.set_xlabel("minutes")
     bx.set_title("validation")
@@ -211,8 +211,9 @@ def main(argv: list[str]) -> int:
                 cpu_now = time.process_time()
                 figs = validate(net, args.family, min(args.validation, 200))
                 state["validations"].append({"seconds": spent(), "step": state["step"], **figs})
-                progress.console.print(f"step {state['step']}: count {figs['count_exact']:.4f}, all attributes "
-                                       f"{figs['all_attributes_scene']:.4f}, IoU {figs['box_iou']:.3f}")
+                progress.console.print(f"step {state['step']}: count {figs['count_exact']:.4f}, categorical "
+                                       f"{figs['categorical_scene']:.4f}, all attributes {figs['all_attributes_scene']:.4f}, "
+                                       f"IoU {figs['box_iou']:.3f}")
                 started += time.perf_counter() - now  # validation time does not count against training
                 cpu_started += time.process_time() - cpu_now
                 last_val = time.perf_counter()
