@@ -11,6 +11,7 @@ default ``MultiInputPolicy`` at the same PPO settings on 48x72 CURI images.
 
     python benchmarks/bench_neural.py accuracy --episodes 200 [--update-cards] [--only protonet]
     python benchmarks/bench_neural.py throughput [--ppo-steps 3000 --default-steps 1000 --train-steps 10]
+    python benchmarks/bench_neural.py table      # docs/BENCHMARKS.md's table from the cards' test figures
 """
 
 from __future__ import annotations
@@ -139,6 +140,17 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def from_cards() -> list[dict]:
+    """The test rows written into the cards by ``accuracy --update-cards`` (cards without one are left out)."""
+    rows = []
+    for (model, env_id, modality), path in sorted(shipped().items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+        test = read_card(path).get("test")
+        if test is not None:
+            rows.append({"model": model, "env_id": env_id, "modality": modality, "mean": test["class_balanced_accuracy"],
+                         "ci95": test["ci95"], "random": test["random"]})
+    return rows
+
+
 def training_rate(model: str, env_id: str, modality: str, steps: int) -> float:
     """Training episodes per CPU second of one model at its default settings (episodes already made)."""
     from agents.neural.config import model_spec, settings
@@ -206,13 +218,17 @@ def main() -> None:
     acc.add_argument("--env", nargs="*", help="env ids to score (default: all shipped)")
     acc.add_argument("--update-cards", action="store_true")
     acc.add_argument("--json", help="write the rows as JSON here")
+    sub.add_parser("table")
     thr = sub.add_parser("throughput")
     thr.add_argument("--ppo-steps", type=int, default=2000)
     thr.add_argument("--default-steps", type=int, default=1000)
     thr.add_argument("--train-steps", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    accuracy(args) if args.command == "accuracy" else throughput(args)
+    if args.command == "table":
+        print(markdown(from_cards()))
+    else:
+        accuracy(args) if args.command == "accuracy" else throughput(args)
 
 
 if __name__ == "__main__":

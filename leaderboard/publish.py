@@ -32,16 +32,18 @@ KANDINSKY_SUITES = ("kandinsky-v0", "kandinsky-classic-v0")
 #: its trained extractor ("image") and runs without its wall-clock cap (``seconds=None``: its
 #: candidate budget alone stops the search), so its published predictions do not depend on how busy
 #: the machine was. The neural baselines run where they ship weights for every env of the suite:
-#: the schema protonet for every CURI split and RelKP (none for CURI-Hans), the image protonet and
-#: both transformers for RelKP. Weights trained on the generated pool's training concepts do not
-#: run on CURI's released list: some of its test concepts are training concepts of ours.
+#: both protonets and the schema transformer for every CURI split and RelKP (none for CURI-Hans),
+#: the image transformer for RelKP. Weights trained on the
+#: generated pool's training concepts do not run on CURI's released list: some of its test
+#: concepts are training concepts of ours.
 PIX2CODE_OPTIONS = {"seconds": None}
 PUBLISHED: tuple[tuple[str, str, str | None, dict], ...] = (
     *((agent, suite, None, {}) for suite in CURI_SUITES for agent in ("random", "prior", "oracle-strong", "oracle-weak")),
     *((agent, suite, None, {}) for suite in KANDINSKY_SUITES for agent in ("random", "prior")),
     *(("protonet", suite, "scene", {}) for suite in ("curi-v0", "kandinsky-v0")),
-    ("protonet", "kandinsky-v0", "image", {}),
+    *(("protonet", suite, "image", {}) for suite in ("curi-v0", "kandinsky-v0")),
     *(("transformer", "kandinsky-v0", modality, {}) for modality in ("image", "scene")),
+    ("transformer", "curi-v0", "scene", {}),
     *(("pix2code", suite, "scene", PIX2CODE_OPTIONS) for suite in ("kandinsky-v0", "kandinsky-classic-v0", "curi-hans-v0",
                                                                      "curi-v0", "curi-official-v0")),
     *(("pix2code", suite, "image", PIX2CODE_OPTIONS) for suite in ("kandinsky-v0", "kandinsky-classic-v0", "curi-hans-v0",
