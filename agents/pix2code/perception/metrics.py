@@ -5,8 +5,9 @@ at most 12 px apart: CURI's centres are never closer than 11.6 px, Kandinsky's m
 Figures: object count exact (share of scenes); each attribute correct (share of matched
 objects); per scene, the count exact *and* every object's categorical attributes right (shape,
 colour, material, size: the issue's figure) and, stricter, every attribute right, location bins
-included (a centre near a bin edge is a coin toss there); mean box IoU of matched objects (boxes from the coordinate Gaussians' means; the
-pixel tokens are those rounded) and of the rounded tokens; centre error in pixels.
+included (a centre near a bin edge is a coin toss there); mean box IoU of matched objects
+(boxes from the coordinate Gaussians' means; the pixel tokens are those rounded) and of the
+rounded tokens; centre error in pixels.
 """
 
 from __future__ import annotations
