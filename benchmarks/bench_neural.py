@@ -225,10 +225,7 @@ def main() -> None:
     thr.add_argument("--train-steps", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    if args.command == "table":
-        print(markdown(from_cards()))
-    else:
-        accuracy(args) if args.command == "accuracy" else throughput(args)
+    {"accuracy": accuracy, "throughput": throughput, "table": lambda _: print(markdown(from_cards()))}[args.command](args)
 
 
 if __name__ == "__main__":

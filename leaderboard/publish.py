@@ -33,9 +33,8 @@ KANDINSKY_SUITES = ("kandinsky-v0", "kandinsky-classic-v0")
 #: candidate budget alone stops the search), so its published predictions do not depend on how busy
 #: the machine was. The neural baselines run where they ship weights for every env of the suite:
 #: both protonets and the schema transformer for every CURI split and RelKP (none for CURI-Hans),
-#: the image transformer for RelKP. Weights trained on the
-#: generated pool's training concepts do not run on CURI's released list: some of its test
-#: concepts are training concepts of ours.
+#: the image transformer for RelKP. Weights trained on the generated pool's training concepts do
+#: not run on CURI's released list: some of its test concepts are training concepts of ours.
 PIX2CODE_OPTIONS = {"seconds": None}
 PUBLISHED: tuple[tuple[str, str, str | None, dict], ...] = (
     *((agent, suite, None, {}) for suite in CURI_SUITES for agent in ("random", "prior", "oracle-strong", "oracle-weak")),

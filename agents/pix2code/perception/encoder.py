@@ -76,13 +76,17 @@ def fuse_batch_norms(module: nn.Module) -> nn.Module:
     Inference only (the folded statistics are frozen): the same outputs to float rounding,
     about 10 % less encoder time on CPU, where BatchNorm is a separate pass over every map.
     """
-    for name, child in module.named_children():
-        if isinstance(child, nn.Sequential) and len(child) >= 2 and isinstance(child[0], nn.Conv2d) \
-                and isinstance(child[1], nn.BatchNorm2d):
-            conv = fuse_conv_bn_eval(child[0].eval(), child[1].eval())
-            setattr(module, name, nn.Sequential(conv, *list(child)[2:]))
-        else:
-            fuse_batch_norms(child)
+
+    def fold(parent: nn.Module) -> None:
+        for name, child in parent.named_children():
+            if isinstance(child, nn.Sequential) and len(child) >= 2 and isinstance(child[0], nn.Conv2d) \
+                    and isinstance(child[1], nn.BatchNorm2d):
+                conv = fuse_conv_bn_eval(child[0].eval(), child[1].eval())
+                setattr(parent, name, nn.Sequential(conv, *list(child)[2:]))
+            else:
+                fold(child)
+
+    fold(module)
     return module.to(memory_format=torch.channels_last)
 
 

@@ -151,8 +151,8 @@ class Extractor:
                 else:
                     d, row, extra = decoded, b, []
                 det = self._detections(d, row, sx, sy)
-                unread = unread_figure(chunk[b].numpy(), det.boxes / np.array([sx, sy, sx, sy]))
-                if unread >= MIN_PIXELS and not extra:
+                unread = 0 if extra else unread_figure(chunk[b].numpy(), det.boxes / np.array([sx, sy, sx, sy]))
+                if unread >= MIN_PIXELS:
                     extra = [f"about {unread} px of figure lie outside every object read: the image may show more objects "
                              f"than the {self.family} family allows (at most {K}) or objects that touch; returned the "
                              f"{len(det.table)} read with the most confidence"]
