@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from agents.neural.config import settings
+from agents.neural.config import model_spec, settings
+from agents.neural.ppo import build_policy, start_from
 from agents.neural.train import main, sources
 from agents.neural.weights import WeightsError, load_weights
 from agents.registry import make_agent
@@ -50,6 +51,33 @@ def test_ppo_trains_a_rollout(tmp_path):
     assert card["steps"] >= 40 and card["spec"]["image_shape"] == [32, 48]
     agent = make_agent("ppo", env_id=CURI, weights=tmp_path / "p" / "ppo.pt")
     assert agent.env_kwargs == {"modality": "image", "image_size": [32, 48]}
+
+
+def test_ppo_starts_from_an_image_protonet(tmp_path):
+    assert main(tiny("protonet", tmp_path / "proto", "--modality", "image", "--image-size", "16x24", steps=1)) == 0
+    proto = tmp_path / "proto" / "protonet.pt"
+    spec, state, proto_card = load_weights(proto)
+    ppo_spec = model_spec(settings(["ppo", "--env", CURI, "--out", "unused", "--init", str(proto)]))
+    assert (ppo_spec.encoder, ppo_spec.head, ppo_spec.dim, ppo_spec.image_shape) == ("conv4", "gap", 16, (16, 24))
+    policy = build_policy(ppo_spec)
+    note = start_from(policy, ppo_spec, proto)
+    copied = policy.features_extractor.cnn.state_dict()
+    assert all(torch.equal(copied[k], state["item." + k]) for k in copied) and note["sha256"] == proto_card["sha256"]
+    argv = ["ppo", "--env", CURI, "--out", str(tmp_path / "p"), "--init", str(proto), "--max-steps", "20",
+            "--val-episodes", "2", "--val-every", "20", "--batch", "10", "--rollout", "5"]
+    assert main(argv) == 0
+    card = json.loads((tmp_path / "p" / "ppo.json").read_text())
+    assert card["init"]["sha256"] == proto_card["sha256"] and card["spec"]["encoder"] == "conv4"
+    agent = make_agent("ppo", env_id=CURI, weights=tmp_path / "p" / "ppo.pt")
+    assert agent.env_kwargs == {"modality": "image", "image_size": [16, 24]}
+
+
+def test_ppo_init_must_be_an_image_protonet(tmp_path):
+    assert main(tiny("protonet", tmp_path, "--modality", "scene", steps=1)) == 0
+    with pytest.raises(SystemExit, match="expected image protonet weights, got protonet on scene"):
+        settings(["ppo", "--env", CURI, "--out", "unused", "--init", str(tmp_path / "protonet.pt")])
+    with pytest.raises(SystemExit, match="not a readable weight card"):
+        settings(["ppo", "--env", CURI, "--out", "unused", "--init", str(tmp_path / "missing.pt")])
 
 
 def test_kandinsky_validates_on_held_out_train_concepts():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -65,6 +66,7 @@ class Settings:
     rollout: int
     epochs: int
     ship: bool
+    init: str | None = None
 
 
 def parser(model: str) -> argparse.ArgumentParser:
@@ -100,6 +102,9 @@ def parser(model: str) -> argparse.ArgumentParser:
     p.add_argument("--rollout", type=int, default=250, help="PPO: env steps per env per rollout (4 envs)")
     p.add_argument("--epochs", type=int, default=10, help="PPO: passes over each rollout")
     p.add_argument("--ship", action="store_true", help="also install the best weights and card into the package")
+    if model == "ppo":
+        p.add_argument("--init", help="start the extractor from a trained image protonet's weights (its trunk, head, "
+                       "dim and image size become the defaults)")
     return p
 
 
@@ -128,24 +133,44 @@ def settings(argv: list[str]) -> Settings:
     if (model, modality) not in DEFAULTS:
         raise SystemExit(f"the {model} model reads {', '.join(m for (n, m) in DEFAULTS if n == model)} observations, not {modality!r}")
     family = pix2code_env.env_spec(args.env).family
-    defaults = DEFAULTS[(model, modality)]
+    defaults = dict(DEFAULTS[(model, modality)])
+    init = getattr(args, "init", None)
+    if init is not None:
+        defaults.update(init_defaults(init))
+    elif model == "ppo" and args.encoder not in (None, "tiny"):
+        defaults.update(head="gap", head_width=256)
     pick = lambda name: defaults[name] if getattr(args, name) is None else getattr(args, name)  # noqa: E731
     return Settings(
         model=model, env_id=args.env, modality=modality, out=args.out, minutes=args.minutes, seed=args.seed,
         encoder=pick("encoder"), head=pick("head"), dim=pick("dim"), head_width=pick("head_width"),
-        image_shape=parse_image_size(args.image_size, family, model) if modality == "image" else None,
+        image_shape=(parse_image_size(args.image_size, family, model) if args.image_size or "image_shape" not in defaults
+                     else defaults["image_shape"]) if modality == "image" else None,
         batch=pick("batch"), lr=pick("lr"), val_episodes=pick("val_episodes"), val_every=pick("val_every"),
         patience=args.patience, max_steps=args.max_steps, workers=args.workers, threads=args.threads,
         chunk=pick("chunk"), window=pick("window"), steps_per_chunk=pick("steps_per_chunk"), holdout=args.holdout,
-        rollout=args.rollout, epochs=args.epochs, ship=args.ship,
+        rollout=args.rollout, epochs=args.epochs, ship=args.ship, init=init,
     )
+
+
+def init_defaults(path: str) -> dict[str, Any]:
+    """PPO's ``--init``: the architecture of the image protonet it starts from."""
+    from agents.neural.weights import WeightsError, read_card
+
+    try:
+        spec = ModelSpec.from_json(read_card(Path(path))["spec"])
+    except (WeightsError, KeyError, TypeError, ValueError) as error:
+        raise SystemExit(f"--init {path}: not a readable weight card ({error})") from None
+    if spec.model != "protonet" or spec.modality != "image":
+        raise SystemExit(f"--init {path}: expected image protonet weights, got {spec.model} on {spec.modality}")
+    return {"encoder": spec.encoder, "head": spec.head, "dim": spec.dim, "image_shape": spec.image_shape,
+            "head_width": int(spec.options.get("head_width", 256))}
 
 
 def model_spec(s: Settings) -> ModelSpec:
     """The spec of the model a run trains, after checking the env's observation can feed it."""
     check_readable(s)
     schema = pix2code_env.object_schema(s.env_id).names if s.modality == "scene" else None
-    options: dict[str, Any] = {"head_width": s.head_width} if s.model != "ppo" else {}
+    options: dict[str, Any] = {"head_width": s.head_width} if s.model != "ppo" or s.encoder != "tiny" else {}
     if s.model == "transformer":
         options.update(layers=4, heads=4, dropout=0.1)
     return ModelSpec(s.model, s.env_id, s.modality, s.encoder, s.head, s.dim, image_shape=s.image_shape, schema=schema,

@@ -30,6 +30,7 @@ from torch import nn
 
 from agents.base import Agent, Classifier, query_view, support_view
 from agents.neural.inputs import ObservationError, fit_image_size
+from agents.neural.models import ItemEncoder
 from agents.neural.spec import ModelSpec
 from agents.neural.weights import check_compatible, find_weights, load_weights
 
@@ -57,18 +58,29 @@ def check_space(observation_space: gym.spaces.Dict) -> tuple[int, tuple[int, int
 
 
 class FewShotExtractor(BaseFeaturesExtractor):
-    """Shared CNN over support and query images + label-conditioned prototypes -> policy features."""
+    """Shared CNN over support and query images + label-conditioned prototypes -> policy features.
 
-    def __init__(self, observation_space: gym.spaces.Dict, dim: int = 64) -> None:
+    ``trunk="tiny"``: a three-layer CNN with a stride-4 stem, fast enough for CURI's large objects.
+    ``trunk="conv4"`` (or ``resnet18``) with a CURI pooling ``head``: the image protonet's own item
+    encoder, which Kandinsky's small figures need and which ``--init`` can start from a trained protonet.
+    """
+
+    def __init__(self, observation_space: gym.spaces.Dict, dim: int = 64, trunk: str = "tiny", head: str = "proto",
+                 head_width: int = 256) -> None:
         n_support, (h, w) = check_space(observation_space)
         super().__init__(observation_space, features_dim=3 * dim + 4)
-        self.dim = dim
-        self.cnn = nn.Sequential(
-            nn.Conv2d(3, 16, 4, 4), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
-            nn.Conv2d(32, dim, 3, 2, 1), nn.ReLU(),
-            nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(dim, dim),
-        )
+        self.dim, self.trunk = dim, trunk
+        if trunk == "tiny":
+            self.cnn: nn.Module = nn.Sequential(
+                nn.Conv2d(3, 16, 4, 4), nn.ReLU(),
+                nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
+                nn.Conv2d(32, dim, 3, 2, 1), nn.ReLU(),
+                nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(dim, dim),
+            )
+        else:
+            embedder = ModelSpec("protonet", "-", "image", trunk, head, dim, image_shape=(h, w), options={"head_width": head_width})
+            self.cnn = ItemEncoder(embedder, dim)
+        self._watched = (next(iter(self.cnn.parameters())), list(self.cnn.parameters())[-1])
         self._cache: dict[tuple[int, int], torch.Tensor] = {}  # support key -> embeddings, during rollouts
         self._cache_version = -1
         generator = torch.Generator().manual_seed(0x5EED)
@@ -82,6 +94,8 @@ class FewShotExtractor(BaseFeaturesExtractor):
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` pixels in 0..255 (any dtype) -> ``(N, dim)`` unit vectors."""
+        if self.trunk != "tiny":
+            return F.normalize(self.cnn(images), dim=-1)  # the item encoder scales its pixels
         return F.normalize(self.cnn(images.float() / 127.5 - 1.0), dim=-1)
 
     def keys(self, support: torch.Tensor) -> torch.Tensor:
@@ -113,7 +127,7 @@ class FewShotExtractor(BaseFeaturesExtractor):
         return unique[inverse]
 
     def _encode_support_cached(self, support: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        version = self.cnn[0].weight._version + self.cnn[-1].weight._version
+        version = self._watched[0]._version + self._watched[1]._version
         if version != self._cache_version or len(self._cache) > CACHE_SIZE:
             self._cache, self._cache_version = {}, version
         rows = []
@@ -197,8 +211,28 @@ def observation_space(spec: ModelSpec) -> gym.spaces.Dict:
 
 
 def policy_kwargs(spec: ModelSpec) -> dict[str, Any]:
-    return {"features_extractor_class": FewShotExtractor, "features_extractor_kwargs": {"dim": spec.dim},
+    extractor = {"dim": spec.dim, "trunk": spec.encoder, "head": spec.head,
+                 "head_width": int(spec.options.get("head_width", 256))}
+    return {"features_extractor_class": FewShotExtractor, "features_extractor_kwargs": extractor,
             "net_arch": dict(NET_ARCH), "normalize_images": False}
+
+
+def start_from(policy: FewShotPolicy, spec: ModelSpec, path: Path) -> dict[str, Any]:
+    """Copy a trained image protonet's item encoder (same trunk, head, size, family) into the
+    policy's extractor; returns what the card records about the starting point."""
+    init_spec, state, card = load_weights(path)
+    same = ("encoder", "head", "dim", "image_shape")
+    if init_spec.model != "protonet" or init_spec.modality != "image" or any(
+            getattr(init_spec, k) != getattr(spec, k) for k in same) or init_spec.options.get("head_width", 256) != spec.options.get("head_width", 256):
+        raise ValueError(
+            f"--init {path}: expected an image protonet with trunk {spec.encoder}, head {spec.head}, dim {spec.dim}, "
+            f"image {spec.image_shape} and head width {spec.options.get('head_width', 256)}; it is a {init_spec.model} "
+            f"({init_spec.modality}, trunk {init_spec.encoder}, head {init_spec.head}, dim {init_spec.dim}, "
+            f"image {init_spec.image_shape}, head width {init_spec.options.get('head_width', 256)})")
+    item = {k.removeprefix("item."): v for k, v in state.items() if k.startswith("item.")}
+    policy.features_extractor.cnn.load_state_dict(item)
+    return {"weights": path.name, "sha256": card.get("sha256"), "env_id": init_spec.env_id, "command": card.get("command"),
+            "wall_seconds": card.get("wall_seconds")}
 
 
 def build_policy(spec: ModelSpec) -> FewShotPolicy:

@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.neural.config import Settings
 from agents.neural.data import Source
-from agents.neural.ppo import EpisodeBlockRolloutBuffer, FewShotPolicy, PPOClassifier, policy_kwargs
+from agents.neural.ppo import EpisodeBlockRolloutBuffer, FewShotPolicy, PPOClassifier, policy_kwargs, start_from
 from agents.neural.runs import Budget, CheckpointError, History
 from agents.neural.train import begin, console, episodes, finish
 
@@ -155,6 +155,7 @@ def run_ppo(s: Settings, argv: list[str]) -> dict[str, Any]:
         if saved.get("spec") != spec.to_json():
             raise CheckpointError(f"checkpoint {checkpoint} belongs to another run than {spec.describe()}; use another --out")
         state.update({k: saved[k] for k in ("best", "stale", "best_state", "last_val_step")})
+        state["init"] = saved.get("init")
         state["history"] = History(**saved["history"])
         spent = saved["seconds"]
         console.print(f"resuming {checkpoint} at step {model.num_timesteps} ({spent:.0f} s spent)")
@@ -163,6 +164,9 @@ def run_ppo(s: Settings, argv: list[str]) -> dict[str, Any]:
                     gamma=0.0, gae_lambda=1.0, ent_coef=0.01, policy_kwargs=policy_kwargs(spec), seed=s.seed,
                     rollout_buffer_class=EpisodeBlockRolloutBuffer,
                     device="cpu", verbose=0)
+        if s.init is not None:
+            state["init"] = start_from(model.policy, spec, Path(s.init))
+            console.print(f"extractor starts from {s.init}")
     budget = Budget(s.minutes, spent)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
                         TimeElapsedColumn(), console=console)
@@ -179,6 +183,8 @@ def run_ppo(s: Settings, argv: list[str]) -> dict[str, Any]:
     extra = {"env_steps": model.num_timesteps, "episodes_played": model.num_timesteps // 25, "n_envs": N_ENVS,
              "ppo": {"n_steps": s.rollout, "batch_size": s.batch, "n_epochs": s.epochs, "gamma": 0.0, "ent_coef": 0.01,
                      "learning_rate": s.lr}}
+    if state.get("init"):
+        extra["init"] = state["init"]
     card = finish(s, spec, out, model.policy, state["best_state"], state["best"], state["history"], model.num_timesteps,
                   budget.spent, monitor.stopped, 0, val_note, command, extra)
     return card

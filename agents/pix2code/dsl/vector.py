@@ -16,12 +16,13 @@ builds values with the same :data:`~agents.pix2code.dsl.vector_primitives.VECTOR
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from agents.pix2code.dsl.scene_table import SceneTable
-from agents.pix2code.dsl.terms import Abstraction, Index, Primitive, Term, beta_normal
+from agents.pix2code.dsl.terms import Abstraction, Application, Index, Invented, Primitive, Term, beta_normal
 from agents.pix2code.dsl.types import OBJ, TCon, Type, arguments, list_of, match, returns, substitute
 from agents.pix2code.dsl.vector_context import VectorContext
 from agents.pix2code.dsl.vector_primitives import VECTOR_IMPLS, specialise, supports
@@ -30,6 +31,7 @@ from agents.pix2code.dsl.vector_values import Unsupported, int_to_bits, kind
 # The evaluator's public surface, including names that moved to the modules it builds on.
 __all__ = [
     "VECTOR_IMPLS",
+    "Closure",
     "SceneTable",
     "Unsupported",
     "VectorContext",
@@ -75,9 +77,37 @@ def strip_parameters(body: Term, n: int) -> Term:
     return beta_normal(body, inline_inventions=True)
 
 
+@dataclass(frozen=True, eq=False)
+class Closure:
+    """A function argument of an invention, passed to its body unevaluated: ``body`` under
+    ``arity`` object binders, its free variables beyond them bound by ``env``, an environment
+    at ``depth`` (None: the enumerator's own, :meth:`VectorContext.scope`). The body applies
+    it to objects (``($k $0)``, as η-long bodies do), and each application evaluates ``body``
+    on those objects; without closures the whole applied invention would be β-normalised and
+    evaluated afresh. ``compiled`` (application depth → compiled body, shared by every closure
+    of one enumerated term) lets :mod:`~agents.pix2code.dsl.vector_compile` compile it once."""
+
+    body: Term
+    arity: int
+    env: tuple[tuple[Type, Any], ...] | None
+    depth: int
+    compiled: dict | None = None
+
+    def captured(self, d: int, ctx: VectorContext) -> list[tuple[Type, Any]]:
+        """The closure's environment seen from depth ``d``."""
+        if self.env is None:
+            values = ctx.scope(self.depth, d)
+            return [(OBJ, v) for v in values[:-1]] + [(list_of(OBJ), values[-1])]
+        captured = list(self.env)
+        for depth in range(self.depth, d):
+            captured = _lift_env(captured, depth, ctx)
+        return captured
+
+
 def evaluate_applied(inner: Term, arg_types: Sequence[Type], values: Sequence[Any], depth: int, ctx: VectorContext) -> Any:
     """The value of an invention's parameter-free body (:func:`strip_parameters`) applied to
-    first-order argument *values* at ``depth``: the arguments are not re-evaluated."""
+    argument *values* at ``depth``: the arguments are not re-evaluated (function arguments are
+    :class:`Closure` s)."""
     env = [(t, v) for t, v in zip(arg_types, values)][::-1]
     return _eval(inner, env, depth, ctx)[1]
 
@@ -90,18 +120,89 @@ def labels(term: Term, ctx: VectorContext) -> np.ndarray:
     return int_to_bits(value, ctx.N)
 
 
-def _lift_env(env: list[tuple[Type, Any]], d: int, ctx: VectorContext) -> list[tuple[Type, Any]]:
-    return [(t, ctx.lift(v, kind(t), d)) for t, v in env]
+def _lift_env(env: Sequence[tuple[Type, Any]], d: int, ctx: VectorContext) -> list[tuple[Type, Any]]:
+    """``env`` seen one object binder deeper; closures keep their own depth and are lifted when applied."""
+    return [(t, v if isinstance(v, Closure) else ctx.lift(v, kind(t), d)) for t, v in env]
+
+
+def _apply_closure(closure: Any, args: Sequence[Term], env: list[tuple[Type, Any]], d: int, ctx: VectorContext) -> tuple[Type, Any]:
+    if not isinstance(closure, Closure) or len(args) != closure.arity:
+        raise Unsupported("applying a variable that is not a function argument of an invention")
+    objects = []
+    for a in args:
+        t, v = _eval(a, env, d, ctx)
+        if t != OBJ:
+            raise Unsupported(f"a function argument applied to {t}, only objects are vectorised")
+        objects.append(v)
+    return _closure_body(closure, objects, d, ctx)
+
+
+def closure_value(closure: Closure, objects: Sequence[Any], d: int, ctx: VectorContext) -> Any:
+    """The value at depth ``d`` of ``closure`` applied to object values (first argument first), interpreted."""
+    if len(objects) != closure.arity:
+        raise Unsupported(f"a function argument of arity {closure.arity} applied to {len(objects)} objects")
+    return _closure_body(closure, objects, d, ctx)[1]
+
+
+def _closure_body(closure: Closure, objects: Sequence[Any], d: int, ctx: VectorContext) -> tuple[Type, Any]:
+    return _eval(closure.body, [(OBJ, v) for v in reversed(objects)] + closure.captured(d, ctx), d, ctx)
+
+
+def _apply_invention(head: Invented, args: Sequence[Term], env: list[tuple[Type, Any]], d: int, ctx: VectorContext) -> tuple[Type, Any]:
+    """An invention applied to ``args`` without inlining it: first-order arguments are evaluated
+    once, function arguments (λs) become closures, and the body runs on them."""
+    body: Term = head.body
+    bound: list[tuple[Type, Any]] = []
+    for a in args:
+        if not isinstance(body, Abstraction):
+            raise Unsupported(f"{head.show()} applied to too many arguments")
+        body = body.body
+        if isinstance(a, Index) and a.i < len(env) and isinstance(env[a.i][1], Closure):
+            bound.append(env[a.i])  # a function parameter passed on
+        elif isinstance(a, Abstraction):
+            inner, arity = a, 0
+            while isinstance(inner, Abstraction):
+                inner, arity = inner.body, arity + 1
+            bound.append((OBJ, Closure(inner, arity, tuple(env), d)))  # the type slot is unused for closures
+        else:
+            bound.append(_eval(a, env, d, ctx))
+    if isinstance(body, Abstraction):
+        raise Unsupported(f"{head.show()} is not fully applied")
+    return _eval(body, bound[::-1], d, ctx)
+
+
+def _eta_expand(a: Term, arity: int, env: list[tuple[Type, Any]]) -> Term:
+    """A function argument that names a closure (``$k``, as inventions pass a parameter on) as
+    the λs the evaluator expects."""
+    if not (isinstance(a, Index) and a.i < len(env) and isinstance(env[a.i][1], Closure)):
+        return a
+    return eta_expanded(a.i, arity)
+
+
+def eta_expanded(i: int, arity: int) -> Term:
+    """``$i`` as a function of ``arity`` objects in η-long form: ``(lambda … ($i+arity … $1 $0))``."""
+    body: Term = Index(i + arity)
+    for j in reversed(range(arity)):
+        body = Application(body, Index(j))
+    for _ in range(arity):
+        body = Abstraction(body)
+    return body
 
 
 def _eval(term: Term, env: list[tuple[Type, Any]], d: int, ctx: VectorContext) -> tuple[Type, Any]:
     if isinstance(term, Index):
         if term.i >= len(env):
             raise Unsupported(f"unbound ${term.i}")
+        if isinstance(env[term.i][1], Closure):
+            raise Unsupported("a function argument used as a value")
         return env[term.i]
     head, args = term.spine()
     if isinstance(head, Index):
-        raise Unsupported("applying a variable")
+        if head.i >= len(env):
+            raise Unsupported(f"unbound ${head.i}")
+        return _apply_closure(env[head.i][1], args, env, d, ctx)
+    if isinstance(head, Invented):
+        return _apply_invention(head, args, env, d, ctx)
     if not isinstance(head, Primitive):
         raise Unsupported(f"head {head.show()} is not a primitive")
     impl = VECTOR_IMPLS.get(head.name)
@@ -128,7 +229,7 @@ def _eval(term: Term, env: list[tuple[Type, Any]], d: int, ctx: VectorContext) -
         binder_types = [substitute(b, bindings) for b in arguments(s)]
         if any(b != OBJ for b in binder_types):
             raise Unsupported(f"{head.name}: function argument binds {binder_types}, only obj binders are vectorised")
-        body = a
+        body = _eta_expand(a, len(binder_types), env)
         inner_env, inner_d = env, d
         for b in binder_types:
             if not isinstance(body, Abstraction):

@@ -38,6 +38,7 @@ class VectorContext:
                 sum(((self.slot_scenes[k] * self.spread[d]) & prev) << (k * self.block[d]) for k in range(K))
             )
         self._onehot: dict[tuple[int, int], tuple[int, ...]] = {}
+        self._scope: dict[tuple[int, int], list[Any]] = {}
         self._attr: dict[tuple[str, int], Any] = {}
         self._pair: dict[tuple[str, int], list[list[int]]] = {}
         self._online: np.ndarray | None = None
@@ -97,6 +98,19 @@ class VectorContext:
             tile = sum(1 << (r * period) for r in range(reps))
             self._onehot[key] = tuple(((((1 << b) - 1) << (k * b)) * tile) & self.valid[d] for k in range(self.K))
         return self._onehot[key]
+
+    def scope(self, depth: int, d: int) -> list[Any]:
+        """Values of the enumerator's environment at ``depth`` (``$0 … $(depth-1)``, then the
+        scene's object list) seen from depth ``d >= depth``: lifted ``d - depth`` times, once."""
+        key = (depth, d)
+        if key not in self._scope:
+            if d == depth:
+                self._scope[key] = [self.onehot(depth, i) for i in range(depth)] + [self.scene_list(depth)]
+            else:
+                below = self.scope(depth, d - 1)
+                kinds = ["obj"] * depth + ["list_obj"]
+                self._scope[key] = [self.lift(v, k, d - 1) for v, k in zip(below, kinds)]
+        return self._scope[key]
 
     def scene_list(self, d: int) -> int:
         """Value of the scene's object list at depth d: every valid slot."""

@@ -35,6 +35,7 @@ from agents.pix2code.dsl.vector_context import VectorContext
 from agents.pix2code.search.bottom_up import BottomUpEnumerator, CompiledRule, Entry
 
 BAND = 1.0  # nats per band of total prior cost
+BATCH = 4096  # atom pairs checked per numpy reduction
 
 
 def _env(depth: int) -> tuple:
@@ -78,6 +79,14 @@ def _links_used(free: int, chain: list[_Link]) -> int:
     for i, link in enumerate(_var_links(chain)):
         if free >> i & 1:
             out |= 1 << link
+    return out
+
+
+def _links_used_many(free: np.ndarray, chain: list[_Link]) -> np.ndarray:
+    """:func:`_links_used` for an int64 array of free-variable masks at once."""
+    out = np.zeros_like(free)
+    for i, link in enumerate(_var_links(chain)):
+        out |= ((free >> i) & 1) << link
     return out
 
 
@@ -220,11 +229,11 @@ class Assembler:
             if depth not in atoms_at:
                 atoms = sorted(self._bank(BOOL, depth), key=lambda e: -e.log_prior)[: self.max_atoms]
                 proj = self.view.project_many([e.value for e in atoms], depth) if atoms else None
-                atoms_at[depth] = (atoms, proj, [e.free() for e in atoms])
+                atoms_at[depth] = (atoms, proj, np.array([e.free() for e in atoms], dtype=np.int64))
             atoms, proj, free = atoms_at[depth]
             if not atoms:
                 continue
-            uses = np.array([_links_used(f, chain) for f in free], dtype=np.int64)
+            uses = _links_used_many(free, chain)
             needed = ((1 << len(chain)) - 1) & ~_lists_used(chain)
             single = self._reduce(proj, chain)
             chain_lp = sum(link.rule.rule.log_probability + link.list_entry.log_prior for link in chain)
@@ -317,8 +326,15 @@ class _Job:
         self.bottom = self.base + self.lps[-1] + self.lps[-2]
 
     def run_band(self, lo: float, hi: float, deadline: float) -> bool:
-        """Check pairs with lo < total log prior ≤ hi; returns whether cheaper bands remain."""
+        """Check pairs with lo < total log prior ≤ hi; returns whether cheaper bands remain.
+
+        Pairs are checked in batches of about :data:`BATCH` (one numpy reduction each) and
+        fits are emitted in the order of a pair-by-pair scan, so results do not depend on it."""
         lps, neg = self.lps, self.neg_lps
+        owner = self.owner
+        pending: list[tuple[int, np.ndarray]] = []
+        size = 0
+        stopped = False
         for i in range(len(lps) - 1):
             first = self.base + lps[i]
             if first + lps[i + 1] <= lo:
@@ -327,36 +343,41 @@ class _Job:
             j0 = max(i + 1, bisect.bisect_left(neg, first - hi))
             j1 = bisect.bisect_left(neg, first - lo)
             if j1 > j0:
-                budget = self.owner.max_checks - self.owner.checked
+                budget = owner.max_checks - owner.checked - size
                 if budget <= 0:
-                    return True
-                self._check(i, j0, min(j1, j0 + budget))
-                if time.perf_counter() > deadline:
-                    return True
-        return lo > self.bottom
+                    stopped = True
+                    break
+                partners = self._partners(i, j0, min(j1, j0 + budget))
+                if partners.size:
+                    pending.append((i, partners))
+                    size += partners.size
+                if size >= BATCH:
+                    self._check(pending)
+                    pending, size = [], 0
+                    if time.perf_counter() > deadline:
+                        return True
+        if pending:
+            self._check(pending)
+        return stopped or lo > self.bottom
 
-    def _check(self, i: int, j0: int, j1: int) -> None:
-        owner = self.owner
+    def _partners(self, i: int, j0: int, j1: int) -> np.ndarray:
+        """The atoms j in [j0, j1) that, with atom i, use every variable the chain needs."""
         missing = self.needed & ~int(self.uses[i])
         if missing:
-            partners = j0 + np.flatnonzero((self.uses[j0:j1] & missing) == missing)
-            if partners.size == 0:
-                return
-            block = self.proj[partners]
-        else:
-            partners = None
-            block = self.proj[j0:j1]
-        a = self.proj[i]
+            return j0 + np.flatnonzero((self.uses[j0:j1] & missing) == missing)
+        return np.arange(j0, j1)
+
+    def _check(self, pending: list[tuple[int, np.ndarray]]) -> None:
+        owner = self.owner
+        firsts = np.concatenate([np.full(p.size, i) for i, p in pending])
+        partners = np.concatenate([p for _, p in pending])
+        a, block = self.proj[firsts], self.proj[partners]
         values = (block & a) if self.conjunction else (block | a)
         result = owner._reduce(values, self.chain)
-        owner.checked += block.shape[0]
-        hits = np.flatnonzero(owner._fits(result))
-        if hits.size == 0:
-            return
-        first = self.base + self.lps[i]
-        for k in hits:
-            j = j0 + int(k) if partners is None else int(partners[k])
-            if owner.worth(first + self.lps[j]):
+        owner.checked += partners.size
+        for k in np.flatnonzero(owner._fits(result)):
+            i, j = int(firsts[k]), int(partners[k])
+            if owner.worth(self.base + self.lps[i] + self.lps[j]):
                 self._emit(i, j)
 
     def _emit(self, i: int, j: int) -> None:

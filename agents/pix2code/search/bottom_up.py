@@ -15,7 +15,7 @@ complete program) to a callback, stopping on a time, candidate or memory budget.
 
 from __future__ import annotations
 
-import functools
+import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from agents.pix2code.dsl.terms import Abstraction, Application, Index, Term
 from agents.pix2code.dsl.types import LIST_OBJ, OBJ, TCon, Type, arguments, returns
-from agents.pix2code.dsl.vector import evaluate_applied, evaluate_open, strip_parameters
+from agents.pix2code.dsl.vector import Closure, evaluate_applied, evaluate_open, strip_parameters
+from agents.pix2code.dsl.vector_compile import compile_body
 from agents.pix2code.dsl.vector_context import VectorContext
 from agents.pix2code.dsl.vector_primitives import VECTOR_IMPLS, specialise, supports
 from agents.pix2code.dsl.vector_values import Unsupported, kind
@@ -51,7 +52,9 @@ class CompiledRule:
     commutative: bool
     ctx: VectorContext  # the enumeration context, on which Entry.value is computed
     fast: Callable | None = None  # impl specialised to ctx, depth and types: fast(*args)
-    inner: Term | None = None  # an invention with first-order arguments: its parameter-free body
+    inner: Term | None = None  # an invention: its parameter-free body (None: evaluate it applied, afresh)
+    closures: bool = False  # an invention whose function arguments can be passed as closures (:func:`_closure_ready`)
+    compiled: Callable | None = None  # an invention's body compiled: compiled(ctx, argument values or closures)
 
     @property
     def name(self) -> str:
@@ -67,12 +70,19 @@ class Entry:
     primitive call per term that is actually asked about.
     """
 
-    __slots__ = ("rule", "children", "log_prior", "value", "_cache", "_free")
+    __slots__ = ("rule", "children", "log_prior", "value", "_cache", "_free", "_compiled")
 
     def __init__(self, rule: CompiledRule, children: tuple, log_prior: float, value: object = None) -> None:
         self.rule, self.children, self.log_prior, self.value = rule, children, log_prior, value
         self._cache: dict[int, object] | None = None
         self._free: int | None = None
+        self._compiled: dict | None = None
+
+    def closures(self) -> dict:
+        """The term's bodies compiled as a closure, per application depth (filled on use)."""
+        if self._compiled is None:
+            self._compiled = {}
+        return self._compiled
 
     def free(self) -> int:
         """The term's free de Bruijn indices as a bitmask (bit i: ``$i`` occurs free); memoised."""
@@ -119,11 +129,43 @@ class Entry:
 
 
 def invented_value(r: CompiledRule, children: Sequence[Entry], ctx: VectorContext) -> object:
-    """Value on ``ctx`` of an invention applied to ``children``: its body on their values when
-    every argument is first-order (no inlining, so no deeper binders than the evaluator goes),
-    else its applied, β-reduced body evaluated afresh."""
-    if r.inner is not None:
-        return evaluate_applied(r.inner, r.arg_types, [c.value_on(ctx) for c in children], r.depth, ctx)
+    """Value on ``ctx`` of an invention applied to ``children``: its body on their values, the
+    function arguments passed as closures over the enumerator's environment (no inlining, so no
+    deeper binders than the evaluator goes); else (a body that uses a function argument other
+    than by applying it to objects) its applied, β-reduced body evaluated afresh."""
+    if r.inner is not None and not any(r.binders):
+        values = [c.value_on(ctx) for c in children]
+    elif r.closures:
+        values = [Closure(c.term(), b, None, r.depth, c.closures()) if b else c.value_on(ctx)
+                  for c, b in zip(children, r.binders)]
+    else:
+        return _applied_afresh(r, children, ctx)
+    if r.compiled is not None:
+        return r.compiled(ctx, values)
+    return evaluate_applied(r.inner, r.arg_types, values, r.depth, ctx)  # type: ignore[arg-type]
+
+
+def _closure_ready(inner: Term, binders: Sequence[int]) -> bool:
+    """Whether a parameter-free invention body uses each function parameter (``binders[p] > 0``)
+    only as the head of an application to exactly that many arguments, or unapplied (passed on
+    as a function argument), as closures require."""
+    n = len(binders)
+
+    def ok(t: Term, depth: int, applied: int) -> bool:
+        if isinstance(t, Index):
+            p = n - 1 - (t.i - depth)
+            return not (depth <= t.i < depth + n) or binders[p] == 0 or applied in (0, binders[p])
+        if isinstance(t, Abstraction):
+            return ok(t.body, depth + 1, 0)
+        if isinstance(t, Application):
+            head, args = t.spine()
+            return ok(head, depth, len(args)) and all(ok(a, depth, 0) for a in args)
+        return True
+
+    return ok(inner, 0, 0)
+
+
+def _applied_afresh(r: CompiledRule, children: Sequence[Entry], ctx: VectorContext) -> object:
     term: Term = r.rule.head
     for child, b in zip(children, r.binders):
         t = child.term()
@@ -152,14 +194,6 @@ def _inner_binders(invention: Term) -> int:
     return deepest(body)
 
 
-@functools.lru_cache(maxsize=None)
-def _splits(n: int, total: int) -> list[tuple[int, ...]]:
-    """All ways to write ``total`` as an ordered sum of ``n`` positive integers."""
-    if n == 1:
-        return [(total,)] if total >= 1 else []
-    return [(first,) + rest for first in range(1, total - n + 2) for rest in _splits(n - 1, total - first)]
-
-
 class BottomUpEnumerator:
     """Enumerates programs of the grammar's request ``list(obj) -> t`` bottom-up.
 
@@ -181,6 +215,7 @@ class BottomUpEnumerator:
         self._compile()
         self.values: list[dict] = [{} for _ in self.nts]
         self.bank: list[list[tuple[list, list]]] = [[] for _ in self.nts]
+        self.filled: list[list[int]] = [[] for _ in self.nts]  # levels with kept terms, ascending
         self.level = 0
         self.evaluated = 0
         self.kept = 0
@@ -248,9 +283,16 @@ class BottomUpEnumerator:
             except Unsupported:
                 return None
             children = tuple(self._nt((slot.type, slot.env)) for slot in rule.args)
-            inner = None if any(binders) else strip_parameters(head.body, len(arg_types))  # type: ignore[attr-defined]
+            inner = strip_parameters(head.body, len(arg_types))  # type: ignore[attr-defined]
+            closures = any(binders) and _closure_ready(inner, binders)
+            compiled = None
+            if closures or not any(binders):
+                try:
+                    compiled = compile_body(inner, arg_types, depth, self.grammar.max_depth)
+                except Unsupported:
+                    pass  # the interpreter covers it
             return CompiledRule(rule, level, children, binders, "inv", None, arg_types, ret, depth, False, self.ctx,
-                                inner=inner)
+                                inner=inner, closures=closures, compiled=compiled)
         return None
 
     # Enumeration ---------------------------------------------------------------------------
@@ -333,6 +375,8 @@ class BottomUpEnumerator:
             bank.append(([], []))
         bank[level][0].extend(vals)
         bank[level][1].extend(entries)
+        if vals and (not self.filled[nt] or self.filled[nt][-1] != level):
+            self.filled[nt].append(level)
         self.kept += len(vals)
 
     def _lists(self, nt: int, level: int) -> tuple[list, list] | None:
@@ -387,11 +431,28 @@ class BottomUpEnumerator:
                     continue
                 self._pairs(r, lp, a[0], a[1], b[0], b[1], r.commutative and l0 == l1, seen, new_vals, new_entries, report)
             return
-        for levels in _splits(n, rem):
-            lists = [self._lists(c, l) for c, l in zip(r.children, levels)]
-            if any(x is None for x in lists):
-                continue
-            self._product(r, lp, lists, 0, [], [], seen, new_vals, new_entries, report)  # type: ignore[arg-type]
+        for lists in self._level_splits(r.children, rem):
+            self._product(r, lp, lists, seen, new_vals, new_entries, report)
+
+    def _level_splits(self, children: tuple[int, ...], rem: int) -> list[list[tuple[list, list]]]:
+        """The children's banks at every split of ``rem`` into one level per child (each >= 1)
+        where every bank is non-empty, splits in lexicographic order of their levels."""
+        n = len(children)
+        out: list[list[tuple[list, list]]] = []
+
+        def go(i: int, left: int, acc: list[tuple[list, list]]) -> None:
+            if i == n - 1:
+                got = self._lists(children[i], left)
+                if got is not None:
+                    out.append(acc + [got])
+                return
+            for level in self.filled[children[i]]:
+                if level > left - (n - 1 - i):
+                    break
+                go(i + 1, left - level, acc + [self.bank[children[i]][level]])
+
+        go(0, rem, [])
+        return out
 
     @staticmethod
     def _keep(entry: Entry, seen: dict, new_vals: list, new_entries: list, report) -> None:
@@ -438,22 +499,16 @@ class BottomUpEnumerator:
                 eb = es[j]
                 self._keep(Entry(r, (ea, eb), base + eb.log_prior, v), seen, new_vals, new_entries, report)
 
-    def _product(self, r, lp, lists, i, vals, ents, seen, new_vals, new_entries, report) -> None:
-        if i == len(lists):
+    def _product(self, r, lp, lists, seen, new_vals, new_entries, report) -> None:
+        inv = r.op == "inv"
+        for combo in itertools.product(*[tuple(zip(vs, es)) for vs, es in lists]):
             self.evaluated += 1
+            ents = tuple(e for _, e in combo)
             try:
-                v = invented_value(r, tuple(ents), self.ctx) if r.op == "inv" else r.fast(*vals)
+                v = invented_value(r, ents, self.ctx) if inv else r.fast(*[x for x, _ in combo])
             except Exception:
                 self.failed += 1
-                return
+                continue
             if v in seen:
-                return
-            self._keep(Entry(r, tuple(ents), lp + sum(x.log_prior for x in ents), v), seen, new_vals, new_entries, report)
-            return
-        vs, es = lists[i]
-        for v, e in zip(vs, es):
-            vals.append(v)
-            ents.append(e)
-            self._product(r, lp, lists, i + 1, vals, ents, seen, new_vals, new_entries, report)
-            vals.pop()
-            ents.pop()
+                continue
+            self._keep(Entry(r, ents, lp + sum(x.log_prior for x in ents), v), seen, new_vals, new_entries, report)

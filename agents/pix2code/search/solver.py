@@ -309,14 +309,16 @@ def _prepare(
     rng = np.random.default_rng(options.seed)
     source = SceneTable.concatenate(observed)
     reference = None if reference_scenes is None else _as_table(domain, reference_scenes)
-    # Round the enumeration context up to a multiple of 64 scenes (word-aligned bitsets).
-    pool_small = options.pool_small + (-(source.n_scenes + options.pool_small)) % 64
-    small = synthetic_scenes(source, rng, pool_small, domain.attribute_values, domain.layout, reference)
-    large = synthetic_scenes(source, rng, options.pool_large, domain.attribute_values, domain.layout, reference)
     # alternative readings of doubtful support scenes sit right after the support (bits S …)
     readings = [] if support_readings is None or not len(support_readings) else [
         domain.table(support_readings.objects, support_readings.mask)
     ]
+    # Round the enumeration context (readings included) up to a multiple of 64 scenes:
+    # word-aligned bitsets, and the assembly's support words are a reshape of their bytes.
+    n_observed = source.n_scenes + sum(r.n_scenes for r in readings)
+    pool_small = options.pool_small + (-(n_observed + options.pool_small)) % 64
+    small = synthetic_scenes(source, rng, pool_small, domain.attribute_values, domain.layout, reference)
+    large = synthetic_scenes(source, rng, options.pool_large, domain.attribute_values, domain.layout, reference)
     enum_table = SceneTable.concatenate(observed[:1] + readings + observed[1:] + [small])
     ctx = VectorContext(enum_table, max_depth=grammar.max_depth)
     pool_ctx = VectorContext(large, max_depth=grammar.max_depth)
