@@ -121,12 +121,29 @@ def accuracy(args: argparse.Namespace) -> None:
 COLUMNS = (("protonet", "scene"), ("transformer", "scene"), ("protonet", "image"), ("transformer", "image"), ("ppo", "image"))
 
 
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "leaderboard" / "submissions"
+#: env id -> (suite, the env's name in that suite's submissions)
+LEADERBOARD_ENVS = {"Pix2Code-CURI-v0": ("curi-v0", "Pix2Code-CURI-IID-v0"), "Pix2Code-Kandinsky-v0": ("kandinsky-v0", "Pix2Code-Kandinsky-v0")}
+
+
+def leaderboard_mean(agent: str, env_id: str) -> float | None:
+    """An agent's mean accuracy on an env in the published leaderboard runs (their own test episodes)."""
+    suite, name = LEADERBOARD_ENVS.get(env_id, ("curi-v0", env_id))
+    path = SUBMISSIONS / f"{agent}--{suite}.json"
+    if not path.exists():
+        return None
+    env = json.loads(path.read_text())["summary"]["envs"].get(name)
+    return None if env is None else env["accuracy"]["mean"]
+
+
 def markdown(rows: list[dict]) -> str:
-    """The accuracy rows as one markdown table: an env a row, a (model, modality) a column."""
+    """The accuracy rows as one markdown table: an env a row, a (model, modality) a column; then
+    Pix2Code (object tables / pixels) and the strong oracle from the published leaderboard runs."""
     by_env: dict[str, dict] = {}
     for r in rows:
         by_env.setdefault(r["env_id"], {})[(r["model"], r["modality"])] = r
-    head = ["env"] + [f"{m} {mod}" for m, mod in COLUMNS] + ["random", "prior", "CURI published schema / image"]
+    head = ["env"] + [f"{m} {mod}" for m, mod in COLUMNS] + ["random", "prior", "CURI published schema / image",
+                                                            "Pix2Code objects / pixels*", "oracle-strong*"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for env_id, cells in by_env.items():
         values = []
@@ -135,8 +152,14 @@ def markdown(rows: list[dict]) -> str:
             values.append("–" if r is None else f"{r['mean']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]")
         randoms = [r["random"] for r in cells.values()]
         published = CURI_PUBLISHED.get(env_id)
+        ours = [leaderboard_mean(agent, env_id) for agent in ("pix2code", "pix2code-image", "oracle-strong")]
         lines.append("| " + " | ".join([env_id, *values, f"{np.mean(randoms):.3f}", "0.500",
-                                        "" if published is None else f"{published[0]:.2f} / {published[1]:.2f}"]) + " |")
+                                        "" if published is None else f"{published[0]:.2f} / {published[1]:.2f}",
+                                        " / ".join("–" if x is None else f"{x:.3f}" for x in ours[:2]),
+                                        "–" if ours[2] is None else f"{ours[2]:.3f}"]) + " |")
+    lines.append("")
+    lines.append("\\* the published leaderboard runs (`leaderboard/submissions/`: suites `curi-v0` and "
+                 "`kandinsky-v0`, their own 200 and 100 test episodes per env)")
     return "\n".join(lines)
 
 

@@ -111,6 +111,10 @@ def test_higher_order_inventions_agree_with_inlining():
     for nt in range(len(en.nts)):
         for e in [e for e in en.entries(nt) if "#" in e.term().show()][:30]:
             assert evaluate_open(e.term(), e.rule.depth, ctx) == e.value, e.term().show()
+    reference = BottomUpEnumerator(grammar, ctx, compiled=False)  # every application inlined
+    inlined = []
+    reference.run(lambda v, e: inlined.append((v, e.term().show())), max_candidates=20_000)
+    assert inlined == [(v, e.term().show()) for v, e in found]
 
 
 def test_solver_finds_the_maximum_posterior_program():

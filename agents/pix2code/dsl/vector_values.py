@@ -20,6 +20,8 @@ mean equal behaviour.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from agents.pix2code.dsl.primitives import CATEGORIES
@@ -30,8 +32,10 @@ class Unsupported(Exception):
     """The term (or this instantiation of a primitive) is outside the vectorised fragment."""
 
 
+@functools.lru_cache(maxsize=None)
 def kind(t: Type) -> str:
-    """How values of ground type ``t`` are represented (see this module's docstring)."""
+    """How values of ground type ``t`` are represented (see this module's docstring); memoised:
+    lifting and conditionals ask for every value."""
     if not isinstance(t, TCon):
         raise Unsupported(f"type {t} is not ground")
     if t.name == "list":

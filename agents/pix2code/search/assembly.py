@@ -32,7 +32,8 @@ import numpy as np
 
 from agents.pix2code.dsl.types import BOOL, LIST_OBJ, OBJ
 from agents.pix2code.dsl.vector_context import VectorContext
-from agents.pix2code.search.bottom_up import BottomUpEnumerator, CompiledRule, Entry
+from agents.pix2code.search.bottom_up import BottomUpEnumerator
+from agents.pix2code.search.entries import CompiledRule, Entry
 
 BAND = 1.0  # nats per band of total prior cost
 BATCH = 4096  # atom pairs checked per numpy reduction

@@ -18,180 +18,21 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from agents.pix2code.dsl.terms import Abstraction, Application, Index, Term
+from agents.pix2code.dsl.terms import Index
 from agents.pix2code.dsl.types import LIST_OBJ, OBJ, TCon, Type, arguments, returns
-from agents.pix2code.dsl.vector import Closure, evaluate_applied, evaluate_open, strip_parameters
+from agents.pix2code.dsl.vector import evaluate_open, strip_parameters
 from agents.pix2code.dsl.vector_compile import compile_body
 from agents.pix2code.dsl.vector_context import VectorContext
 from agents.pix2code.dsl.vector_primitives import VECTOR_IMPLS, specialise, supports
 from agents.pix2code.dsl.vector_values import Unsupported, kind
+from agents.pix2code.search.entries import CompiledRule, Entry, closure_ready, inner_binders, invented_value
 from agents.pix2code.search.grammar import Grammar, Rule
 
 NT = tuple[Type, tuple[Type, ...]]
 
 _COMMUTATIVE = {"and", "or", "eq?", "+", "max", "min"}
-
-
-@dataclass
-class CompiledRule:
-    """A grammar rule ready for the enumerator: integer level, child nonterminal ids, and the
-    vectorised implementation with its ground argument types."""
-
-    rule: Rule
-    level: int
-    children: tuple[int, ...]
-    binders: tuple[int, ...]
-    op: str  # 'and' | 'or' | 'not' | 'var' | 'prim' | 'inv'
-    impl: Callable | None
-    arg_types: tuple[Type, ...]
-    ret: Type
-    depth: int
-    commutative: bool
-    ctx: VectorContext  # the enumeration context, on which Entry.value is computed
-    fast: Callable | None = None  # impl specialised to ctx, depth and types: fast(*args)
-    inner: Term | None = None  # an invention: its parameter-free body (None: evaluate it applied, afresh)
-    closures: bool = False  # an invention whose function arguments can be passed as closures (:func:`_closure_ready`)
-    compiled: Callable | None = None  # an invention's body compiled: compiled(ctx, argument values or closures)
-
-    @property
-    def name(self) -> str:
-        return self.rule.head.show()
-
-
-class Entry:
-    """A kept term: its rule, children entries, exact log-probability and its value on the
-    enumeration context.
-
-    ``value_on(ctx)`` evaluates the term on another scene set from its children's values
-    there (memoised), so a second context (a large pool for extension estimates) costs one
-    primitive call per term that is actually asked about.
-    """
-
-    __slots__ = ("rule", "children", "log_prior", "value", "_cache", "_free", "_compiled")
-
-    def __init__(self, rule: CompiledRule, children: tuple, log_prior: float, value: object = None) -> None:
-        self.rule, self.children, self.log_prior, self.value = rule, children, log_prior, value
-        self._cache: dict[int, object] | None = None
-        self._free: int | None = None
-        self._compiled: dict | None = None
-
-    def closures(self) -> dict:
-        """The term's bodies compiled as a closure, per application depth (filled on use)."""
-        if self._compiled is None:
-            self._compiled = {}
-        return self._compiled
-
-    def free(self) -> int:
-        """The term's free de Bruijn indices as a bitmask (bit i: ``$i`` occurs free); memoised."""
-        if self._free is None:
-            r = self.rule
-            if r.op == "var":
-                mask = 1 << r.rule.head.i  # type: ignore[attr-defined]
-            else:
-                mask = 0
-                for child, b in zip(self.children, r.binders):
-                    mask |= child.free() >> b
-            self._free = mask
-        return self._free
-
-    def term(self) -> Term:
-        r = self.rule
-        out: Term = r.rule.head
-        for child, b in zip(self.children, r.binders):
-            t = child.term()
-            for _ in range(b):
-                t = Abstraction(t)
-            out = Application(out, t)
-        return out
-
-    def value_on(self, ctx: VectorContext) -> object:
-        if ctx is self.rule.ctx:
-            return self.value
-        key = id(ctx)
-        if self._cache is None:
-            self._cache = {}
-        elif key in self._cache:
-            return self._cache[key]
-        r = self.rule
-        if r.op == "var":
-            i = r.rule.head.i  # type: ignore[attr-defined]
-            value = ctx.onehot(r.depth, i) if r.ret == OBJ else ctx.scene_list(r.depth)
-        elif r.op == "inv":
-            value = invented_value(r, self.children, ctx)
-        else:
-            impl = r.impl if r.impl is not None else VECTOR_IMPLS[r.name]
-            value = impl(ctx, r.depth, r.arg_types, r.ret, *[c.value_on(ctx) for c in self.children])
-        self._cache[key] = value
-        return value
-
-
-def invented_value(r: CompiledRule, children: Sequence[Entry], ctx: VectorContext) -> object:
-    """Value on ``ctx`` of an invention applied to ``children``: its body on their values, the
-    function arguments passed as closures over the enumerator's environment (no inlining, so no
-    deeper binders than the evaluator goes); else (a body that uses a function argument other
-    than by applying it to objects) its applied, β-reduced body evaluated afresh."""
-    if r.inner is not None and not any(r.binders):
-        values = [c.value_on(ctx) for c in children]
-    elif r.closures:
-        values = [Closure(c.term(), b, None, r.depth, c.closures()) if b else c.value_on(ctx)
-                  for c, b in zip(children, r.binders)]
-    else:
-        return _applied_afresh(r, children, ctx)
-    if r.compiled is not None:
-        return r.compiled(ctx, values)
-    return evaluate_applied(r.inner, r.arg_types, values, r.depth, ctx)  # type: ignore[arg-type]
-
-
-def _closure_ready(inner: Term, binders: Sequence[int]) -> bool:
-    """Whether a parameter-free invention body uses each function parameter (``binders[p] > 0``)
-    only as the head of an application to exactly that many arguments, or unapplied (passed on
-    as a function argument), as closures require."""
-    n = len(binders)
-
-    def ok(t: Term, depth: int, applied: int) -> bool:
-        if isinstance(t, Index):
-            p = n - 1 - (t.i - depth)
-            return not (depth <= t.i < depth + n) or binders[p] == 0 or applied in (0, binders[p])
-        if isinstance(t, Abstraction):
-            return ok(t.body, depth + 1, 0)
-        if isinstance(t, Application):
-            head, args = t.spine()
-            return ok(head, depth, len(args)) and all(ok(a, depth, 0) for a in args)
-        return True
-
-    return ok(inner, 0, 0)
-
-
-def _applied_afresh(r: CompiledRule, children: Sequence[Entry], ctx: VectorContext) -> object:
-    term: Term = r.rule.head
-    for child, b in zip(children, r.binders):
-        t = child.term()
-        for _ in range(b):
-            t = Abstraction(t)
-        term = Application(term, t)
-    return evaluate_open(term, r.depth, ctx)
-
-
-def _inner_binders(invention: Term) -> int:
-    """How deep an invention's body nests λs below its own parameters (each binds an object:
-    the grammar's function arguments bind only objects), inventions inside counted too."""
-    body = invention.body  # type: ignore[attr-defined]
-    while isinstance(body, Abstraction):
-        body = body.body
-
-    def deepest(t: Term) -> int:
-        if isinstance(t, Abstraction):
-            return 1 + deepest(t.body)
-        if isinstance(t, Application):
-            return max(deepest(t.f), deepest(t.x))
-        if t.show().startswith("#"):
-            return _inner_binders(t)
-        return 0
-
-    return deepest(body)
 
 
 class BottomUpEnumerator:
@@ -203,11 +44,12 @@ class BottomUpEnumerator:
     observational equivalence.
     """
 
-    def __init__(self, grammar: Grammar, ctx: VectorContext, quantum: float = 0.5) -> None:
+    def __init__(self, grammar: Grammar, ctx: VectorContext, quantum: float = 0.5, compiled: bool = True) -> None:
         request = grammar.request
         if not (isinstance(request, TCon) and request.is_arrow and arguments(request) == [LIST_OBJ]):
             raise ValueError(f"the enumerator needs a request list(obj) -> t, got {request}")
         self.grammar, self.ctx, self.quantum = grammar, ctx, quantum
+        self.compiled = compiled  # False: every applied invention inlined and evaluated afresh (the reference)
         self.nts: list[NT] = []
         self.index: dict[NT, int] = {}
         self.rules: list[list[CompiledRule]] = []
@@ -273,7 +115,7 @@ class BottomUpEnumerator:
                 specialise(name, self.ctx, depth, arg_types, ret),
             )
         if name.startswith("#"):
-            if depth + _inner_binders(head) > self.grammar.max_depth:
+            if depth + inner_binders(head) > self.grammar.max_depth:
                 return None  # its body would bind objects deeper than the evaluator goes
             try:
                 kind(ret)
@@ -284,9 +126,11 @@ class BottomUpEnumerator:
                 return None
             children = tuple(self._nt((slot.type, slot.env)) for slot in rule.args)
             inner = strip_parameters(head.body, len(arg_types))  # type: ignore[attr-defined]
-            closures = any(binders) and _closure_ready(inner, binders)
+            closures = self.compiled and any(binders) and closure_ready(inner, binders)
             compiled = None
-            if closures or not any(binders):
+            if not self.compiled:
+                inner = None
+            elif closures or not any(binders):
                 try:
                     compiled = compile_body(inner, arg_types, depth, self.grammar.max_depth)
                 except Unsupported:

@@ -38,7 +38,8 @@ from agents.pix2code.dsl.vector import labels as vector_labels
 from agents.pix2code.dsl.vector_context import VectorContext
 from agents.pix2code.dsl.vector_values import Unsupported
 from agents.pix2code.search.assembly import Assembler
-from agents.pix2code.search.bottom_up import BottomUpEnumerator, Entry
+from agents.pix2code.search.bottom_up import BottomUpEnumerator
+from agents.pix2code.search.entries import Entry
 from agents.pix2code.search.grammar import Grammar
 from agents.pix2code.search.likelihood import SizePrinciple
 from agents.pix2code.search.pool import synthetic_scenes
@@ -264,6 +265,8 @@ class SolverOptions:
     ``negatives`` is the likelihood's model of negative examples (see
     :class:`~agents.pix2code.search.likelihood.SizePrinciple`; None: the domain's); if nothing fits every support
     label, near fits with at most ``max_errors`` wrong labels (None: any) are returned instead.
+    ``compiled_inventions=False`` evaluates every applied invention by inlining it, the
+    reference semantics: the same results, slower (a benchmark baseline and a cross-check).
     """
 
     seed: int = 0
@@ -274,6 +277,7 @@ class SolverOptions:
     negatives: str | None = None
     pseudo_count: float = 0.5
     max_errors: int | None = None
+    compiled_inventions: bool = True
 
 
 @dataclass
@@ -367,7 +371,7 @@ def solve(
     setup = _prepare(domain, support_scenes, support_labels, extra_scenes, grammar, options, reference_scenes,
                      support_readings)
     scorer = setup.scorer
-    enumerator = BottomUpEnumerator(setup.grammar, setup.ctx, quantum=options.quantum)
+    enumerator = BottomUpEnumerator(setup.grammar, setup.ctx, quantum=options.quantum, compiled=options.compiled_inventions)
     assembler: Assembler | None = None
     scorer.clock = lambda: enumerator.evaluated + (assembler.checked if assembler is not None else 0)
     deadline = math.inf if budget.seconds is None else started + budget.seconds
