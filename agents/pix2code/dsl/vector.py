@@ -11,6 +11,8 @@ observational equivalence is free, and quantifiers are a handful of shifts (the 
 interpreter on every program of the fragment (``cons``, ``empty``, ``car``, ``index``, ``find``
 and ``fold`` are outside it: partial, or not representable with these layouts); the enumerator
 builds values with the same :data:`~agents.pix2code.dsl.vector_primitives.VECTOR_IMPLS`.
+An invention met inside a term is applied without inlining it: first-order arguments by value,
+function arguments as :class:`Closure` s that its body applies to objects.
 """
 
 from __future__ import annotations

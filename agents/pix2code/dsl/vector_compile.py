@@ -82,13 +82,18 @@ def _compile_lambda(a: Term, binders: list[Type], result: Type, bindings: dict[i
         raise Unsupported(f"more than {max_depth} nested object binders")
     if isinstance(a, Index) and a.i < len(env) and _is_function(env[a.i]):
         a = eta_expanded(a.i, len(binders))  # a function parameter passed on
-    body, levels = a, []
+    body, envs = a, []
     for _ in binders:
         if not isinstance(body, Abstraction):
             raise Unsupported("function arguments must be written as lambdas (η-long form)")
-        levels.append(tuple(None if _is_function(t) else kind(t) for t in env))
+        envs.append(env)
         env = (OBJ, *env)
         body = body.body
+    # lift only what the body reads (closures lift themselves when applied): entry p of the
+    # environment at level l is entry p + (binders - l) of the body's
+    free = body.free_indices()
+    levels = [tuple(None if _is_function(t) or p + len(binders) - level not in free else kind(t) for p, t in enumerate(e))
+              for level, e in enumerate(envs)]
     body_type, body_fn = _compile(body, env, d + len(binders), max_depth)
     match(result, body_type, bindings)
     full = body_type
