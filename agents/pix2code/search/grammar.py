@@ -17,6 +17,7 @@ only ``obj`` variables, at most ``max_depth`` deep.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -166,41 +167,9 @@ class Grammar:
         return {p.name: p.term for p in self.productions if isinstance(p.term, Primitive)}
 
     # Compilation ----------------------------------------------------------------------------
-    def _instantiations(self, scheme: Type, request: Type, env: Env) -> list[tuple[Type, tuple[ArgSlot, ...]]]:
+    def _instantiations(self, scheme: Type, request: Type, env: Env) -> tuple[tuple[Type, tuple[ArgSlot, ...]], ...]:
         """Ground instantiations of a production scheme whose return type is ``request``."""
-        bindings = match(returns(scheme), request)
-        if bindings is None:
-            return []
-        free = sorted(set(scheme.variables()) - set(bindings))
-        atoms = [t for t in self.types]
-        out = []
-        for choice in product(atoms, repeat=len(free)):
-            b = dict(bindings)
-            b.update(zip(free, choice))
-            ground = substitute(scheme, b)
-            slots = self._slots(ground, env)
-            if slots is not None:
-                out.append((ground, slots))
-        return out
-
-    def _slots(self, ground: Type, env: Env) -> tuple[ArgSlot, ...] | None:
-        depth = sum(1 for t in env if t == OBJ)
-        slots = []
-        for a in arguments(ground):
-            if isinstance(a, TCon) and a.is_arrow:
-                binders = arguments(a)
-                body = returns(a)
-                if any(b != OBJ for b in binders) or depth + len(binders) > self.max_depth:
-                    return None
-                if body not in self.universe:
-                    return None
-                inner = tuple(reversed(binders)) + env
-                slots.append(ArgSlot(body, inner, len(binders)))
-            else:
-                if a not in self.universe:
-                    return None
-                slots.append(ArgSlot(a, env, 0))
-        return tuple(slots)
+        return _instantiations(scheme, request, env, self.types, self.max_depth)
 
     def rules(self, request: Type, env: Env) -> tuple[Rule, ...]:
         """The normalised rules of nonterminal ``(request, env)`` (cached)."""
@@ -371,3 +340,45 @@ def _choices(program: Term, request: Type) -> list[tuple[Term, Type, Type, Env]]
     for head, head_type, req, env in records:
         out.append((head, ground(head_type), ground(req), tuple(ground(e) for e in env)))
     return out
+
+
+@functools.lru_cache(maxsize=200_000)
+def _instantiations(scheme: Type, request: Type, env: Env, types: tuple[Type, ...],
+                    max_depth: int) -> tuple[tuple[Type, tuple[ArgSlot, ...]], ...]:
+    """Ground instantiations of a scheme whose return type is ``request``, over the type
+    universe ``types``. They depend on types only, not on weights: a grammar re-weighted per
+    task (recognition model) shares them with every other (the enumerator compiles thousands)."""
+    bindings = match(returns(scheme), request)
+    if bindings is None:
+        return ()
+    free = sorted(set(scheme.variables()) - set(bindings))
+    universe = frozenset(types)
+    out = []
+    for choice in product(types, repeat=len(free)):
+        b = dict(bindings)
+        b.update(zip(free, choice))
+        ground = substitute(scheme, b)
+        slots = _slots(ground, env, universe, max_depth)
+        if slots is not None:
+            out.append((ground, slots))
+    return tuple(out)
+
+
+def _slots(ground: Type, env: Env, universe: frozenset[Type], max_depth: int) -> tuple[ArgSlot, ...] | None:
+    depth = sum(1 for t in env if t == OBJ)
+    slots = []
+    for a in arguments(ground):
+        if isinstance(a, TCon) and a.is_arrow:
+            binders = arguments(a)
+            body = returns(a)
+            if any(b != OBJ for b in binders) or depth + len(binders) > max_depth:
+                return None
+            if body not in universe:
+                return None
+            inner = tuple(reversed(binders)) + env
+            slots.append(ArgSlot(body, inner, len(binders)))
+        else:
+            if a not in universe:
+                return None
+            slots.append(ArgSlot(a, env, 0))
+    return tuple(slots)
