@@ -222,8 +222,9 @@ def start_from(policy: FewShotPolicy, spec: ModelSpec, path: Path) -> dict[str, 
     policy's extractor; returns what the card records about the starting point."""
     init_spec, state, card = load_weights(path)
     same = ("encoder", "head", "dim", "image_shape")
-    if init_spec.model != "protonet" or init_spec.modality != "image" or any(
-            getattr(init_spec, k) != getattr(spec, k) for k in same) or init_spec.options.get("head_width", 256) != spec.options.get("head_width", 256):
+    widths = (init_spec.options.get("head_width", 256), spec.options.get("head_width", 256))
+    if (init_spec.model, init_spec.modality) != ("protonet", "image") or widths[0] != widths[1] \
+            or any(getattr(init_spec, k) != getattr(spec, k) for k in same):
         raise ValueError(
             f"--init {path}: expected an image protonet with trunk {spec.encoder}, head {spec.head}, dim {spec.dim}, "
             f"image {spec.image_shape} and head width {spec.options.get('head_width', 256)}; it is a {init_spec.model} "
