@@ -11,6 +11,8 @@ binders deeper). Raise Unsupported for instantiations outside the fragment.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -256,8 +258,7 @@ def specialise(name: str, ctx: VectorContext, d: int, arg_types: Sequence[Type],
             return xs & ~out
 
         return remove
-    impl = VECTOR_IMPLS[name]
-    return lambda *args: impl(ctx, d, ts, ret, *args)
+    return functools.partial(VECTOR_IMPLS[name], ctx, d, ts, ret)  # no Python frame of its own
 
 
 def supports(name: str, arg_types: Sequence[Type], ret: Type, max_depth: int, depth: int) -> bool:
