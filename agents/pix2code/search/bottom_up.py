@@ -125,12 +125,11 @@ class BottomUpEnumerator:
             except Unsupported:
                 return None
             children = tuple(self._nt((slot.type, slot.env)) for slot in rule.args)
-            inner = strip_parameters(head.body, len(arg_types))  # type: ignore[attr-defined]
-            closures = self.compiled and any(binders) and closure_ready(inner, binders)
+            # not self.compiled: no parameter-free body, so every application is inlined (the reference)
+            inner = strip_parameters(head.body, len(arg_types)) if self.compiled else None  # type: ignore[attr-defined]
+            closures = inner is not None and any(binders) and closure_ready(inner, binders)
             compiled = None
-            if not self.compiled:
-                inner = None
-            elif closures or not any(binders):
+            if inner is not None and (closures or not any(binders)):
                 try:
                     compiled = compile_body(inner, arg_types, depth, self.grammar.max_depth)
                 except Unsupported:

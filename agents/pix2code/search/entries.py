@@ -62,8 +62,8 @@ class Entry:
         self._free: int | None = None
         self._compiled: dict | None = None
 
-    def closures(self) -> dict:
-        """The term's bodies compiled as a closure, per application depth (filled on use)."""
+    def compiled_bodies(self) -> dict:
+        """The term's body compiled for use as a closure, per application depth (filled on use)."""
         if self._compiled is None:
             self._compiled = {}
         return self._compiled
@@ -120,7 +120,7 @@ def invented_value(r: CompiledRule, children: Sequence[Entry], ctx: VectorContex
     if r.inner is not None and not any(r.binders):
         values = [c.value_on(ctx) for c in children]
     elif r.closures:
-        values = [Closure(c.term(), b, None, r.depth, c.closures()) if b else c.value_on(ctx)
+        values = [Closure(c.term(), b, None, r.depth, c.compiled_bodies()) if b else c.value_on(ctx)
                   for c, b in zip(children, r.binders)]
     else:
         return _applied_afresh(r, children, ctx)
