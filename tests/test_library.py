@@ -15,6 +15,7 @@ from agents.pix2code.dsl.domains import KANDINSKY_CONCEPT_RELATIONS, base_primit
 from agents.pix2code.dsl.translate import curi_program
 from agents.pix2code.library import Library, LibraryError
 from agents.pix2code.library.compression import Solution, compress
+from agents.pix2code.library.shipped import SHIPPED
 from agents.pix2code.library.inside_outside import refit
 from agents.pix2code.library.summary import grammar_weights, summarise
 from agents.pix2code.library.wake import Task
@@ -167,6 +168,16 @@ def test_agent_picks_its_library(tmp_path):
     with pytest.raises(LibraryError, match="was made for the 'kandinsky' family, not 'curi'"):
         make_agent("pix2code", env_id="Pix2Code-CURI-v0", library=str(path)).guide(CURI)
     assert make_agent("pix2code", env_id="Pix2Code-Kandinsky-v0", library=str(path)).guide(KANDINSKY).source == str(path)
+
+
+@pytest.mark.parametrize("env_id", [e for e in SHIPPED if "CURI" in e and "Hans" not in e])
+def test_every_curi_split_ships_a_library_and_recognition_model(env_id):
+    guide = make_agent("pix2code", modality="scene", env_id=env_id).guide(CURI)
+    assert guide.source.endswith(SHIPPED[env_id]) and guide.recognition is not None
+    library = guide.library
+    assert library.dsl == "default" and library.inventions and all(inv.uses >= 2 for inv in library.inventions)
+    assert library.provenance["settings"]["env_id"] in (env_id, env_id.replace("-IID", ""))  # trained on its split
+    assert library.provenance["settings"]["tasks"] == 100 and library.provenance["train_seconds"] <= 30 * 60
 
 
 def test_diagnostics_count_candidates_before_the_chosen_program():

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import Agent, Classifier, query_view, support_view
-from agents.pix2code.dsl.domains import DOMAINS, Domain, domain_for_env_id
+from agents.pix2code.dsl.domains import DOMAINS, Domain, domain_for_env_id, get_domain
 from agents.pix2code.layouts import load_layouts
 from agents.pix2code.library.shipped import Guide, resolve
 from agents.pix2code.search import SearchBudget, SearchResult, SolverOptions, predict, solve
@@ -136,7 +136,9 @@ class Pix2CodeAgent(Agent):
     ``layout_prior`` (use the domain's shipped layout prior, :mod:`agents.pix2code.layouts`),
     ``library`` (None: the library learned for the env, shipped with the package; ``"base"``:
     the base DSL with its starting weights and no recognition model; or a library file) and
-    ``dsl`` (the base DSL: ``"default"``).
+    ``dsl`` (the base DSL: ``"default"``, readable accessors with a hand-set prior, or
+    ``"paper"``, Pix2Code's 34 uniform productions reading objects as integer vectors; the
+    library shipped for the env is the one learned from that base).
     """
 
     name = "pix2code"
@@ -197,7 +199,7 @@ class Pix2CodeAgent(Agent):
         if self.domain is not None:
             return self.domain
         width = np.shape(obs["support_objects"])[-1]
-        matches = [d for d in DOMAINS.values() if d.n_features == width]
+        matches = [get_domain(d.name, self.dsl) for d in DOMAINS.values() if d.n_features == width]
         if len(matches) != 1:
             raise ValueError(f"cannot tell the DSL domain from {width} object features; pass env_id")
         return matches[0]
@@ -238,7 +240,7 @@ class Pix2CodeAgent(Agent):
                              "make the environment with modality 'image' or 'both'")
         domain = self.domain
         if domain is None:
-            matches = [d for d in DOMAINS.values() if Reader.fits(d.name, support["support_images"])]
+            matches = [get_domain(d.name, self.dsl) for d in DOMAINS.values() if Reader.fits(d.name, support["support_images"])]
             if len(matches) != 1:
                 raise ValueError("cannot tell the family from the images' size; pass env_id")
             domain = matches[0]

@@ -81,7 +81,7 @@ def _names(library: Library) -> dict[str, Term]:
     """Every name a revision program may use: the remaining base primitives and learned ones."""
     table: dict[str, Term] = {name: term for name, term in library.domain.parse_table.items() if name not in library.removed}
     for inv in library.inventions:
-        table[inv.name] = inv.term
+        table[inv.name] = inv.term(library.domain.parse_table)
     return table
 
 
@@ -103,7 +103,7 @@ def _remove(library: Library, names: list[str]) -> tuple[Library, list[str]]:
     doomed_terms = {library.domain.parse_table[n] for n in targets}
     kept, gone = [], []
     for inv in library.inventions:
-        term = inv.term
+        term = inv.term(library.domain.parse_table)
         if inv.name in names or _uses(term, doomed_terms):
             doomed_terms.add(term)
             gone.append(inv.name)
@@ -166,7 +166,7 @@ def _edit(library: Library, name: str, program: str) -> Library:
                             f"has {[inv.name for inv in library.inventions] or 'none'}")
     old = library.inventions[index]
     new = _body(library, name, program)
-    old_text, new_text = old.term.show(), new.show()
+    old_text, new_text = old.term(library.domain.parse_table).show(), new.show()
     inventions = []
     for i, inv in enumerate(library.inventions):
         if i == index:
@@ -177,7 +177,7 @@ def _edit(library: Library, name: str, program: str) -> Library:
             continue
         body = inv.body.replace(old_text, new_text)
         try:
-            term = Invented(parse(body))
+            term = Invented(parse(body, library.domain.parse_table))
             typecheck(term.body)
             inferred = str(canonical(type_scheme(term)))
         except (ValueError, DSLTypeError) as error:
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     from agents.pix2code.dsl.domains import domain_for_env_id
-    from agents.pix2code.library.shipped import SHIPPED, LIBRARIES
+    from agents.pix2code.library.shipped import shipped_library
 
     console = Console()
     parser = argparse.ArgumentParser(prog="pix2code revise", description=__doc__.splitlines()[0])
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         family = domain_for_env_id(args.env).name
-        source = args.library or (str(LIBRARIES / SHIPPED[args.env]) if (LIBRARIES / SHIPPED.get(args.env, "-")).exists() else "base")
+        source = args.library or str(shipped_library(args.env) or "base")
         library = Library.base(family) if source == "base" else Library.load(source, family=family)
         additions = {}
         for item in args.add:

@@ -10,11 +10,11 @@ observation's ``(S, K, F)`` object table becomes scenes for both evaluators.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from agents.pix2code.dsl.primitives import BASE_NAMES, CATEGORIES, SPECS, SceneObject
+from agents.pix2code.dsl.primitives import BASE_NAMES, CATEGORIES, PAPER_INDEX, SPECS, PrimitiveSpec, SceneObject
 from agents.pix2code.dsl.scene_table import SceneTable
 from agents.pix2code.dsl.terms import Primitive
 from agents.pix2code.dsl.types import BOOL, INT, LIST_OBJ, OBJ, TCon, Type, arrow, list_of
@@ -36,7 +36,8 @@ class Domain:
     (see :mod:`agents.pix2code.search.pool`). ``negatives`` is how the family picks support
     negatives, as the likelihood models it: "weak" for chosen near misses (CURI's hard
     negatives), "uniform" for random non-members (Kandinsky); see
-    :class:`~agents.pix2code.search.likelihood.SizePrinciple`.
+    :class:`~agents.pix2code.search.likelihood.SizePrinciple`. ``dsl`` names the base DSL;
+    ``overrides`` replaces catalogue primitives of the same name (the paper DSL's ``index``).
     """
 
     name: str
@@ -52,15 +53,20 @@ class Domain:
     negatives: str = "weak"
     max_depth: int = 2
     request: Type = field(default_factory=lambda: arrow(LIST_OBJ, BOOL))
+    dsl: str = "default"
+    overrides: Mapping[str, PrimitiveSpec] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.primitives if p not in SPECS]
         if unknown:
             raise ValueError(f"domain {self.name}: unknown primitives {unknown}")
 
+    def spec(self, name: str) -> PrimitiveSpec:
+        return self.overrides.get(name) or SPECS[name]
+
     @property
     def terms(self) -> list[Primitive]:
-        return [SPECS[p].term for p in self.primitives]
+        return [self.spec(p).term for p in self.primitives]
 
     @property
     def parse_table(self) -> dict[str, Primitive]:
@@ -93,8 +99,8 @@ def scenes_from_table(table: SceneTable) -> list[Scene]:
             attrs: dict[str, object] = {}
             for name, (category, codes) in table.categorical.items():
                 attrs[name] = CATEGORIES[category][int(codes[s, k])]
-            for name, values in table.integer.items():
-                attrs[name] = int(values[s, k])
+            for name in (*table.integer, *table.derived):
+                attrs[name] = int(table.column(name)[s, k])
             for name, values in table.continuous.items():
                 attrs[name] = float(values[s, k])
             objs.append(SceneObject(k, attrs))
@@ -226,12 +232,78 @@ KANDINSKY = Domain(
 )
 
 DOMAINS: dict[str, Domain] = {"curi": CURI, "kandinsky": KANDINSKY}
-DSLS = ("default",)
+
+
+# The paper DSL (``dsl="paper"``, pix2code.md §4-5): Pix2Code's 24 primitives and the integers
+# 0-9 with uniform weights, objects read only as ``index k o`` of their integer vectors: a box
+# in pixels (x1, y1, x2, y2), then category ids in the paper's codes. CURI's box comes from the
+# centre and the size class (a CLEVR object of size "large" is twice as wide as a "small" one;
+# the clevr-vqa heuristic Pix2Code used needs the 3-D scene, which an observation lacks);
+# Kandinsky's from the centre and the relative size on the paper's 640-pixel canvas.
+def _box(axis: str, sign: int, canvas: float, half: Callable[[SceneTable], np.ndarray]):
+    return lambda t: np.rint(t.continuous[axis] * canvas + sign * half(t))
+
+
+def _ids(attribute: str, order: tuple[str, ...]):
+    def column(t: SceneTable) -> np.ndarray:
+        category, codes = t.categorical[attribute]
+        return np.array([order.index(v) if v in order else -1 for v in CATEGORIES[category]])[codes]
+
+    return column
+
+
+def _curi_half(t: SceneTable) -> np.ndarray:
+    return np.where(t.categorical["size"][1] == CATEGORIES["size"].index("large"), 16.0, 8.0)
+
+
+def _kandinsky_half(t: SceneTable) -> np.ndarray:
+    return t.continuous["s"] * 320.0
+
+
+def _vector(half, width: float, height: float, *ids) -> dict[str, Callable[[SceneTable], np.ndarray]]:
+    box = (_box("x", -1, width, half), _box("y", -1, height, half), _box("x", 1, width, half), _box("y", 1, height, half))
+    return {f"index{i}": f for i, f in enumerate(box + ids)}
+
+
+#: position -> column of the paper's object vectors: CURI [x1, y1, x2, y2, size, color, shape, material]
+#: on our 240x160 renders, Kandinsky [x1, y1, x2, y2, size, color, shape] on 640x640 (pix2code.md §4.2-4.3)
+PAPER_VECTORS = {
+    "curi": _vector(_curi_half, 240.0, 160.0, _ids("size", ("small", "large")),
+                    _ids("color", ("gray", "blue", "brown", "yellow", "red", "green", "purple", "cyan")),
+                    _ids("shape", ("cube", "sphere", "cylinder")), _ids("material", ("rubber", "metal"))),
+    "kandinsky": _vector(_kandinsky_half, 640.0, 640.0, _ids("size", ("small", "medium", "big")),
+                         _ids("color", ("red", "blue", "yellow")), _ids("shape", ("triangle", "square", "circle"))),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VectorDecoder:
+    """A family's decoder whose tables also hold the paper's object vectors (derived columns)."""
+
+    base: Callable[[np.ndarray, np.ndarray], SceneTable]
+    vector: Mapping[str, Callable[[SceneTable], np.ndarray]]
+
+    def __call__(self, objects: np.ndarray, mask: np.ndarray) -> SceneTable:
+        t = self.base(objects, mask)
+        return SceneTable(t.mask, t.categorical, t.integer, t.continuous, self.vector)
+
+
+def _paper(domain: Domain) -> Domain:
+    return replace(
+        domain, primitives=BASE_NAMES, weights={p: 0.0 for p in BASE_NAMES}, log_variable=0.0,
+        types=(BOOL, INT, OBJ, list_of(INT), LIST_OBJ), decode=VectorDecoder(domain.decode, PAPER_VECTORS[domain.name]),
+        dsl="paper", overrides={"index": PAPER_INDEX},
+    )  # fmt: skip
+
+
+PAPER_DOMAINS: dict[str, Domain] = {name: _paper(d) for name, d in DOMAINS.items()}
+DSLS = ("default", "paper")
 
 
 def base_primitives(family: str, dsl: str = "default") -> tuple[str, ...]:
     """The names of a base DSL's primitives (``dsl="default"``: the readable accessors and
-    constants, no relation that names a concept of the family)."""
+    constants, no relation that names a concept of the family; ``"paper"``: Pix2Code's 24
+    primitives and the integers 0-9)."""
     return get_domain(family, dsl).primitives
 
 def domain_for_env_id(env_id: str, dsl: str = "default") -> Domain:
@@ -253,6 +325,6 @@ def get_domain(name: str, dsl: str = "default") -> Domain:
     if dsl not in DSLS:
         raise ValueError(f"unknown base DSL {dsl!r}; expected one of {list(DSLS)}")
     try:
-        return DOMAINS[name]
+        return (PAPER_DOMAINS if dsl == "paper" else DOMAINS)[name]
     except KeyError:
         raise ValueError(f"unknown domain {name!r}; expected one of {sorted(DOMAINS)}") from None

@@ -115,7 +115,12 @@ def _car(xs: tuple) -> Any:
     return xs[0]
 
 
-def _index(n: int, xs: tuple) -> Any:
+def _index(n: int, xs: tuple | SceneObject) -> Any:
+    if isinstance(xs, SceneObject):  # the paper DSL's objects are integer vectors (PAPER_INDEX)
+        try:
+            return xs.attrs[f"index{n}"]
+        except KeyError:
+            raise PrimitiveFailure(f"index {n} is outside the object's vector") from None
     if not 0 <= n < len(xs):
         raise PrimitiveFailure(f"index {n} out of range for a list of {len(xs)}")
     return xs[n]
@@ -281,6 +286,13 @@ CATALOGUE: dict[str, Primitive] = {name: spec.term for name, spec in SPECS.items
 
 #: Pix2Code's base DSL: 24 named primitives plus the integers 0..9 (34 productions).
 BASE_NAMES: tuple[str, ...] = tuple(s.name for s in BASE_PRIMITIVES)
+
+#: ``index`` as the paper DSL (``dsl="paper"``) types it for objects: Pix2Code's objects are flat
+#: integer vectors (pix2code.md §4) and ``index k o`` is its only way to read an attribute. The
+#: catalogue's ``index`` reads list elements; a domain whose objects are vectors overrides it with
+#: this one (same name, same implementation, the object instantiation of the paper's
+#: ``int -> list(t0) -> t0``).
+PAPER_INDEX = _spec("index", arrow(INT, OBJ, INT), 2, _index, "element n of an object's integer vector")
 
 
 def spec(name: str) -> PrimitiveSpec:

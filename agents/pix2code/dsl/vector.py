@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from agents.pix2code.dsl.scene_table import SceneTable
-from agents.pix2code.dsl.terms import Abstraction, Application, Index, Invented, Primitive, Term, beta_normal
+from agents.pix2code.dsl.terms import Abstraction, Application, Index, Invented, Primitive, Term, apply, beta_normal
 from agents.pix2code.dsl.types import OBJ, TCon, Type, arguments, list_of, match, returns, substitute
 from agents.pix2code.dsl.vector_context import VectorContext
 from agents.pix2code.dsl.vector_primitives import VECTOR_IMPLS, specialise, supports
@@ -155,10 +155,12 @@ def _apply_invention(head: Invented, args: Sequence[Term], env: list[tuple[Type,
     once, function arguments (λs) become closures, and the body runs on them."""
     body: Term = head.body
     bound: list[tuple[Type, Any]] = []
+    passed_on = 0  # parameters an η-reduced body passes on unnamed
     for a in args:
-        if not isinstance(body, Abstraction):
-            raise Unsupported(f"{head.show()} applied to too many arguments")
-        body = body.body
+        if isinstance(body, Abstraction):
+            body = body.body
+        else:
+            passed_on += 1
         if isinstance(a, Index) and a.i < len(env) and isinstance(env[a.i][1], Closure):
             bound.append(env[a.i])  # a function parameter passed on
         elif isinstance(a, Abstraction):
@@ -168,6 +170,8 @@ def _apply_invention(head: Invented, args: Sequence[Term], env: list[tuple[Type,
             bound.append((OBJ, Closure(inner, arity, tuple(env), d)))  # the type slot is unused for closures
         else:
             bound.append(_eval(a, env, d, ctx))
+    if passed_on:
+        body = apply(body.shift(passed_on), *(Index(k) for k in reversed(range(passed_on))))
     if isinstance(body, Abstraction):
         raise Unsupported(f"{head.show()} is not fully applied")
     return _eval(body, bound[::-1], d, ctx)

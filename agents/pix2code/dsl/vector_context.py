@@ -140,10 +140,10 @@ class VectorContext:
                     ok = t.mask[:, k]
                     per_slot.append(tuple(bits_to_int((col == c) & ok) * spread for c in range(n_values)))
                 self._attr[key] = ("cat", per_slot)
-            elif name in t.integer:
+            elif name in t.integer or name in t.derived:
                 per_slot_int = []
                 for k in range(self.K):
-                    col, ok = t.integer[name][:, k], t.mask[:, k]
+                    col, ok = t.column(name)[:, k], t.mask[:, k]
                     values = sorted(set(col[ok].tolist()))
                     per_slot_int.append({v: bits_to_int((col == v) & ok) * spread for v in values})
                 self._attr[key] = ("int", per_slot_int)

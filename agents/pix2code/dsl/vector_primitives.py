@@ -154,6 +154,19 @@ def _v_accessor(name: str):
     return impl
 
 
+def _v_index(ctx, d, ts, rt, k, o):
+    """The paper DSL's ``index k o`` on objects: element k of their integer vectors."""
+    if ts[1] != OBJ:
+        raise Unsupported("index on lists")
+    acc: dict[int, int] = {}
+    for position, m in k:
+        for v, x in ctx.access(f"index{position}", o, d):  # Unsupported outside the vector
+            y = x & m
+            if y:
+                acc[v] = acc.get(v, 0) | y
+    return tuple(sorted(acc.items()))
+
+
 def _v_constant_cat(value: str, category: str):
     index = CATEGORIES[category].index(value)
     n = len(CATEGORIES[category])
@@ -192,6 +205,7 @@ VECTOR_IMPLS: dict[str, Callable[..., Any]] = {
     "count": v_count,
     "cdr": v_cdr,
     "if": _v_if,
+    "index": _v_index,
     "remove": v_remove,
     "closeby": v_closeby,
     "online": v_online,
@@ -284,6 +298,8 @@ def supports(name: str, arg_types: Sequence[Type], ret: Type, max_depth: int, de
         return ts[1] == list_of(OBJ)
     if name == "map":
         return ts[1] == list_of(OBJ) and kind(returns(ts[0])) in ("bool", "cat", "int")
+    if name == "index":
+        return ts[1] == OBJ
     if name == "count":
         return kind(ts[0]) in ("list_obj", "list_bool", "list_cat", "list_int")
     return True

@@ -42,12 +42,13 @@ def check_family(family: str) -> None:
 def templates_of(names: Mapping[str, tuple[str, str]] | None) -> dict[str, tuple[str, str]]:
     """``names`` keyed by each invention's canonical text (``#(lambda ...)``)."""
     from agents.pix2code.dsl.syntax import parse
+    from agents.pix2code.explain.infer import VOCABULARY
 
     out = {}
     for text, (name, description) in (names or {}).items():
         key = text if text.startswith("#") else "#" + text
         try:
-            out[parse(key).show()] = (name, description)
+            out[parse(key, VOCABULARY).show()] = (name, description)
         except ValueError as error:
             raise ValueError(f"names: invention {text!r} does not parse: {error}") from None
     return out

@@ -17,7 +17,15 @@ from typing import Union
 from agents.pix2code.dsl.inference import type_scheme
 from agents.pix2code.dsl.primitives import CATALOGUE
 from agents.pix2code.dsl.syntax import parse
-from agents.pix2code.dsl.types import TCon, Type, TVar
+from agents.pix2code.dsl.terms import Primitive
+from agents.pix2code.dsl.types import INT, T0, T1, TCon, Type, TVar
+from agents.pix2code.dsl.types import arrow as type_arrow
+
+#: The names explanations read: the catalogue, with ``index`` typed ``int -> t0 -> t1`` so that
+#: programs of both base DSLs read (the catalogue's list indexing and the paper DSL's read of an
+#: object's integer vector share the name; a program is type-checked in its own DSL before it
+#: is explained).
+VOCABULARY: dict[str, Primitive] = {**CATALOGUE, "index": Primitive("index", type_arrow(INT, T0, T1))}
 
 T = Union[str, int, tuple]
 
@@ -30,7 +38,7 @@ class Clash(Exception):
 def scheme(head: str) -> tuple[T, int]:
     """A primitive's (or an invention's, by its text) scheme as a tuple type with generic
     variables numbered from 0, and how many there are."""
-    ty = type_scheme(parse(head)) if head.startswith("#") else CATALOGUE[head].type  # type: ignore[arg-type]
+    ty = type_scheme(parse(head, VOCABULARY)) if head.startswith("#") else VOCABULARY[head].type  # type: ignore[arg-type]
     return from_type(ty), 1 + max(ty.variables(), default=-1)
 
 

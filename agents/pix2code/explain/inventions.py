@@ -19,6 +19,7 @@ from agents.pix2code.dsl.inference import eta_long, infer, type_scheme
 from agents.pix2code.dsl.syntax import parse
 from agents.pix2code.dsl.terms import Abstraction, Invented, Term, beta_normal
 from agents.pix2code.dsl.types import BOOL, TCon, Type, arguments, returns
+from agents.pix2code.explain.infer import VOCABULARY
 from agents.pix2code.explain.lexicon import PLACEHOLDERS, join, tokens
 from agents.pix2code.explain.nodes import App, to_named
 from agents.pix2code.explain.phrases import Phrase
@@ -34,7 +35,7 @@ _LEADS = (("there is no", "no"), ("there is", "some"), ("some", "some"), ("every
 def _body(body_text: str) -> Term:
     if not isinstance(body_text, str):
         raise ValueError(f"an invention body must be text, got {type(body_text).__name__}")
-    term = parse(body_text.strip())
+    term = parse(body_text.strip(), VOCABULARY)
     body = term.body if isinstance(term, Invented) else term
     if body.free_indices():
         raise ValueError(f"an invention must be closed, but {body_text!r} has free variables")
@@ -83,7 +84,7 @@ def invention_name(description: str) -> str:
 def usable(text: str, description: str) -> bool:
     """Whether a description can stand for uses of invention ``text``: a placeholder for every
     parameter, no other placeholder, and no function-typed parameter."""
-    params = arguments(type_scheme(parse(text)))  # type: ignore[arg-type]
+    params = arguments(type_scheme(parse(text, VOCABULARY)))  # type: ignore[arg-type]
     if any(isinstance(p, TCon) and p.is_arrow for p in params) or len(params) > len(PLACEHOLDERS):
         return False
     used = {w for w in tokens(description, keep_case=True) if w in PLACEHOLDERS}
@@ -92,7 +93,7 @@ def usable(text: str, description: str) -> bool:
 
 def fill(description: str, speaker, node: App) -> Phrase | None:  # type: ignore[no-untyped-def]
     """The description with each placeholder replaced by its argument's (closed) phrase."""
-    params: list[Type] = arguments(type_scheme(parse(node.head.text)))  # type: ignore[union-attr, arg-type]
+    params: list[Type] = arguments(type_scheme(parse(node.head.text, VOCABULARY)))  # type: ignore[union-attr, arg-type]
     if len(params) != len(node.args):
         return None
     words = []
@@ -102,7 +103,24 @@ def fill(description: str, speaker, node: App) -> Phrase | None:  # type: ignore
             words.append(speaker.clause(arg).closed if params[PLACEHOLDERS.index(w)] == BOOL else speaker.value(arg).closed)
         else:
             words.append(w)
-    return Phrase(join(words), True)
+    return Phrase(join(_rename_own_variables(tokens(description, keep_case=True), words)), True)
+
+
+_VARIABLES = "xyzuvwpqrst"
+
+
+def _rename_own_variables(template: list[str], words: list[str]) -> list[str]:
+    """The description's own variable names (``x`` in "every object x among A") renamed where an
+    argument's phrase already uses them: "for every object x, every object x among ..." would
+    read as one variable."""
+    own = {w for w in template if len(w) == 1 and w in _VARIABLES}
+    spoken = {t for w, v in zip(template, words) if w in PLACEHOLDERS for t in tokens(v, keep_case=True)}
+    clashes = sorted(own & spoken)
+    if not clashes:
+        return words
+    free = iter(v for v in _VARIABLES if v not in own | spoken)
+    rename = {v: next(free) for v in clashes}
+    return [rename.get(v, v) if w not in PLACEHOLDERS else v for w, v in zip(template, words)]
 
 
 def usable_templates(names: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:

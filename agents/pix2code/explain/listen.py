@@ -13,6 +13,7 @@ from agents.pix2code.dsl.inference import type_scheme
 from agents.pix2code.dsl.syntax import parse
 from agents.pix2code.dsl.types import BOOL, TCon, arguments, returns
 from agents.pix2code.explain.hear import IT, NP, PAIR, Hearing, Parses, memo
+from agents.pix2code.explain.infer import VOCABULARY
 from agents.pix2code.explain.lexicon import ATTRIBUTE_OF_NOUN, ATTRIBUTES, ORDINALS, PLACEHOLDERS, tokens
 from agents.pix2code.explain.nodes import App, Inv, Lam, Node, Prim, Var, build_chain, call, substitute, walk
 from agents.pix2code.explain.phrases import ORT
@@ -26,7 +27,7 @@ class Listener(Hearing):
         self.templates: list[tuple] = []  # (invention text, pattern tokens, parameter types, returns bool)
         self.names: dict[str, str] = {}
         for text, (name, description) in (templates or {}).items():
-            scheme = type_scheme(parse(text))  # type: ignore[arg-type]
+            scheme = type_scheme(parse(text, VOCABULARY))  # type: ignore[arg-type]
             params = arguments(scheme)
             pattern = [w if w in PLACEHOLDERS else w.lower() for w in tokens(description, keep_case=True)]
             self.names[name.lower()] = text

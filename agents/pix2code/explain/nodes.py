@@ -19,7 +19,7 @@ from agents.pix2code.dsl.primitives import CATALOGUE
 from agents.pix2code.dsl.syntax import parse
 from agents.pix2code.dsl.terms import Abstraction, Application, Index, Invented, Primitive, Term, beta_normal
 from agents.pix2code.dsl.types import BOOL, LIST_OBJ, Type, arrow
-from agents.pix2code.explain.infer import T, Clash, Inference, from_type, to_type
+from agents.pix2code.explain.infer import VOCABULARY, T, Clash, Inference, from_type, to_type
 from agents.pix2code.explain.infer import arrow as fast_arrow
 
 REQUEST = arrow(LIST_OBJ, BOOL)
@@ -127,7 +127,7 @@ def build_chain(op: str, parts: list[Node]) -> Node:
 def parse_program(text: str) -> Term:
     if not isinstance(text, str):
         raise ValueError(f"a program must be text, got {type(text).__name__}")
-    return parse(text)
+    return parse(text, VOCABULARY)
 
 
 def _inline(term: Term, keep: frozenset[str]) -> Term:

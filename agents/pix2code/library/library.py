@@ -23,7 +23,7 @@ from agents.pix2code.dsl.domains import Domain, get_domain
 from agents.pix2code.dsl.inference import DSLTypeError, type_scheme, typecheck
 from agents.pix2code.dsl.syntax import parse
 from agents.pix2code.dsl.terms import Invented, Primitive, Term
-from agents.pix2code.dsl.types import canonical
+from agents.pix2code.dsl.types import TCon, Type, canonical, match
 from agents.pix2code.search.grammar import Grammar, Production
 
 FORMAT = "pix2code-gym library"
@@ -45,9 +45,10 @@ class Invention:
     weight: float
     uses: int = 0
 
-    @property
-    def term(self) -> Invented:
-        return Invented(parse(self.body))
+    def term(self, table: Mapping[str, Term] | None = None) -> Invented:
+        """The invention as a term, its body read with a base DSL's names (``table``: the
+        catalogue when None; the paper DSL's ``index`` differs from the catalogue's)."""
+        return Invented(parse(self.body, table))
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "body": self.body, "type": self.type, "weight": round(self.weight, 6),
@@ -71,7 +72,8 @@ class Library:
     @property
     def names(self) -> dict[str, tuple[str, str]]:
         """Invention text (as programs print it) -> (name, description), for explanations."""
-        return {inv.term.show(): (inv.name, inv.description) for inv in self.inventions if inv.description}
+        table = self.domain.parse_table
+        return {inv.term(table).show(): (inv.name, inv.description) for inv in self.inventions if inv.description}
 
     @property
     def domain(self) -> Domain:
@@ -88,7 +90,7 @@ class Library:
         domain = self.domain
         removed = set(self.removed)
         productions = [Production(t, float(self.weights.get(t.name, 0.0))) for t in domain.terms if t.name not in removed]
-        productions += [Production(inv.term, inv.weight) for inv in self.inventions]
+        productions += [Production(inv.term(domain.parse_table), inv.weight) for inv in self.inventions]
         return Grammar(productions, self.log_variable, domain.types, domain.request, domain.max_depth)
 
     @classmethod
@@ -168,7 +170,7 @@ class Library:
                 raise LibraryError(f"{where}: weight for {name!r}, which the {data.get('dsl')} {data['family']} DSL lacks")
         inventions = []
         for i, entry in enumerate(data.get("inventions", [])):
-            inventions.append(_check_invention(entry, i, table, where))
+            inventions.append(_check_invention(entry, i, table, where, domain.types))
         return cls(
             family=data["family"], dsl=data.get("dsl", "default"), weights=dict(data.get("weights", {})),
             log_variable=float(data.get("log_variable", 0.0)), inventions=tuple(inventions),
@@ -177,7 +179,7 @@ class Library:
         )  # fmt: skip
 
 
-def _check_invention(entry: Mapping[str, Any], i: int, table: dict[str, Term], where: str) -> Invention:
+def _check_invention(entry: Mapping[str, Any], i: int, table: dict[str, Term], where: str, universe: Sequence[Type]) -> Invention:
     body = entry.get("body") if isinstance(entry, Mapping) else None
     if not isinstance(body, str):
         raise LibraryError(f"{where}: invention {i} has no program text under 'body'")
@@ -191,11 +193,23 @@ def _check_invention(entry: Mapping[str, Any], i: int, table: dict[str, Term], w
             raise LibraryError(f"{label} uses {prim!r}, which the base DSL lacks")
     try:
         typecheck(term)
-        inferred = str(canonical(type_scheme(Invented(term))))
+        scheme = canonical(type_scheme(Invented(term)))
     except (DSLTypeError, ValueError) as error:
         raise LibraryError(f"{label} is ill-typed: {error}") from None
+    foreign = [t for t in _value_parts(scheme) if not any(match(t, u) is not None for u in universe)]
+    if foreign:
+        raise LibraryError(f"{label} is ill-typed in this base DSL: its type {scheme} involves {foreign[0]}, "
+                           f"which no value of the DSL has (types: {', '.join(map(str, universe))})")
+    inferred = str(scheme)
     return Invention(body, str(entry.get("name", f"f{i}")), str(entry.get("description", "")), inferred,
                      float(entry.get("weight", 0.0)), int(entry.get("uses", 0)))
+
+
+def _value_parts(t: Type) -> list[Type]:
+    """The value types inside a type scheme (the arguments and results of its arrows)."""
+    if isinstance(t, TCon) and t.is_arrow:
+        return [p for a in t.args for p in _value_parts(a)]
+    return [t]
 
 
 def _primitives(term: Term) -> Sequence[str]:

@@ -36,6 +36,19 @@ SHIPPED: dict[str, str] = {
 }
 
 
+#: env id -> library learned from the paper's base DSL (``dsl="paper"``), the like-for-like reproduction
+SHIPPED_PAPER: dict[str, str] = {
+    "Pix2Code-CURI-v0": "curi-iid.paper.json",
+    "Pix2Code-CURI-IID-v0": "curi-iid.paper.json",
+}
+
+
+def shipped_library(env_id: str | None, dsl: str = "default") -> Path | None:
+    """The library file shipped for an env and base DSL, if any."""
+    name = (SHIPPED_PAPER if dsl == "paper" else SHIPPED).get(env_id or "")
+    return LIBRARIES / name if name and (LIBRARIES / name).exists() else None
+
+
 @dataclass(frozen=True)
 class Guide:
     """A library's grammar and, when it has one, its recognition model."""
@@ -61,13 +74,14 @@ def resolve(env_id: str | None, family: str, library: Library | str | os.PathLik
             raise ValueError(f"the library was made for the {library.family!r} family, not {family!r}")
         return Guide(library, library.grammar(), None, "revised")
     if library is None:
-        shipped = SHIPPED.get(env_id or "")
-        library = LIBRARIES / shipped if shipped and (LIBRARIES / shipped).exists() and dsl == "default" else "base"
+        library = shipped_library(env_id, dsl) or "base"
     if isinstance(library, str) and library == "base":
         base = Library.base(family, dsl)
         return Guide(base, base.grammar(), None, "base")
     path = Path(library)
     lib = Library.load(path, family=family)
+    if lib.dsl != dsl:
+        raise ValueError(f"library {path} extends the {lib.dsl!r} base DSL, but the agent was asked for dsl={dsl!r}")
     grammar = lib.grammar()
     model = None
     if lib.recognition:

@@ -2,9 +2,12 @@
 
     pix2code train pix2code --env Pix2Code-CURI-v0 --out runs/curi-iid [--iterations 3] [--tasks 100]
         [--workers 2 --backend process|ray] [--seed 0] [--concept-list hyp_to_id.json --train-ids task_id_dict_filtered.json]
+        [--ship NAME]
 
 Writes ``library.json`` and ``recognition.pt`` to ``--out`` (with every iteration's files and a
 ``state.json``: an interrupted run resumes there), prints a table per iteration and the figures.
+``--ship NAME`` also copies both into ``agents/pix2code/data/libraries/`` as ``NAME.json`` and
+``NAME.recognition.pt`` (rerunning a finished run's command with it only ships).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--recognition-steps", type=int, default=1500)
     parser.add_argument("--concept-list", default=None, help="CURI's hyp_to_id.json (the env then uses CURI's concepts)")
     parser.add_argument("--train-ids", default=None, help="Pix2Code's task_id_dict_filtered.json (needs --concept-list)")
+    parser.add_argument("--ship", default=None, metavar="NAME", help="also write the result to the shipped libraries as NAME")
     return parser.parse_args(argv)
 
 
@@ -94,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         "train_seconds": round(state["seconds"], 1), "tasks": [t.name for t in tasks],
     })
     library.save(args.out / "library.json")
+    if args.ship:
+        from agents.pix2code.library.shipped import LIBRARIES
+
+        shutil.copyfile(args.out / "recognition.pt", LIBRARIES / f"{args.ship}.recognition.pt")
+        replace(library, recognition=f"{args.ship}.recognition.pt").save(LIBRARIES / f"{args.ship}.json")
+        console.print(f"shipped as {LIBRARIES / args.ship}.json")
     console.print(f"library with {len(library.inventions)} inventions written to {args.out / 'library.json'} "
                   f"({time.perf_counter() - started:.0f} s this run, {state['seconds']:.0f} s in all)")
     return 0

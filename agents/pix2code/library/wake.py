@@ -49,8 +49,9 @@ class Solved:
 
 
 def training_tasks(env_id: str, n: int, seed: int, env_kwargs: Mapping[str, Any] | None = None) -> list[Task]:
-    """One train-subset episode for each of ``n`` training concepts drawn with ``seed`` (all of
-    them if the subset has fewer; the env's own training ids when it was given ``train_ids``)."""
+    """One train-subset episode for each of ``n`` training concepts drawn with ``seed`` (the env's
+    own training ids when it was given ``train_ids``). A subset with fewer concepts (a classic
+    Kandinsky pattern has one) gives each of them several episodes, ``n`` tasks in all."""
     import gymnasium as gym
 
     import pix2code_env  # noqa: F401  (registers the ids)
@@ -61,10 +62,11 @@ def training_tasks(env_id: str, n: int, seed: int, env_kwargs: Mapping[str, Any]
         picked = np.random.default_rng(seed).choice(len(concepts), size=n, replace=False)
         concepts = [concepts[i] for i in sorted(picked)]
     tasks = []
-    for i, concept in enumerate(concepts):
+    for i in range(n if concepts else 0):
+        concept, repeat = concepts[i % len(concepts)], i // len(concepts)
         obs, _ = env.reset(seed=seed * 1_000_003 + i, options={"concept": concept})
-        tasks.append(Task(concept, obs["support_objects"], obs["support_object_mask"], obs["support_labels"],
-                          obs["query_objects"], obs["query_object_mask"]))
+        tasks.append(Task(concept if len(concepts) >= n else f"{concept}#{repeat}", obs["support_objects"],
+                          obs["support_object_mask"], obs["support_labels"], obs["query_objects"], obs["query_object_mask"]))
     env.close()
     return tasks
 

@@ -126,7 +126,10 @@ class BottomUpEnumerator:
                 return None
             children = tuple(self._nt((slot.type, slot.env)) for slot in rule.args)
             # not self.compiled: no parameter-free body, so every application is inlined (the reference)
-            inner = strip_parameters(head.body, len(arg_types)) if self.compiled else None  # type: ignore[attr-defined]
+            try:
+                inner = strip_parameters(head.body, len(arg_types)) if self.compiled else None  # type: ignore[attr-defined]
+            except Unsupported:  # a body that passes parameters on η-reduced: inlined, as the reference does
+                inner = None
             closures = inner is not None and any(binders) and closure_ready(inner, binders)
             compiled = None
             if inner is not None and (closures or not any(binders)):

@@ -91,4 +91,5 @@ def synthetic_scenes(
         categorical,
         {n: copied(a) for n, a in reference.integer.items()},
         {n: copied(a) for n, a in reference.continuous.items()},
+        table.derived,
     )
