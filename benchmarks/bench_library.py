@@ -40,8 +40,9 @@ DEFAULT_ENVS = [env for env in SHIPPED if env.startswith("Pix2Code-CURI-") and e
 ]
 
 
-def measure(env_id: str, library: str, dsl: str, seeds: list[int], tight: int | None) -> tuple[list[float], list[int | None], int]:
-    options = {"library": library, "dsl": dsl, "seconds": None}
+def measure(env_id: str, library: str, dsl: str, seeds: list[int], tight: int | None,
+            recognition: bool = True) -> tuple[list[float], list[int | None], int]:
+    options = {"library": library, "dsl": dsl, "seconds": None, "recognition": recognition}
     if tight is not None:
         options.update(enumerated=tight // 2, assembled=tight - tight // 2)
     agent = make_agent("pix2code", env_id=env_id, **options)
@@ -86,6 +87,8 @@ def main() -> None:
     parser.add_argument("--tight", type=int, default=20_000)
     parser.add_argument("--dsl", default="default", choices=["default", "paper"])
     parser.add_argument("--results", type=Path, default=Path("runs/bench-library.jsonl"))
+    parser.add_argument("--without-recognition", action="store_true",
+                        help="ablation: the learned library's own weights, no recognition model")
     args = parser.parse_args()
     if args.inventions:
         return inventions()
@@ -98,13 +101,16 @@ def main() -> None:
     results = _finished(args.results, args.dsl)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(args.workers) as pool, args.results.open("a") as log:
-        jobs = {key: pool.submit(measure, key[0], key[1], args.dsl, chunks[key[3] // 25], key[2])
-                for key in keys if _key(*key, args.dsl) not in results}
+        recognition = not args.without_recognition
+        jobs = {key: pool.submit(measure, key[0], key[1], args.dsl, chunks[key[3] // 25], key[2],
+                                 recognition or key[1] == "base")
+                for key in keys if _key(*key, args.dsl, recognition) not in results}
         for key, future in jobs.items():
-            results[_key(*key, args.dsl)] = future.result()
-            log.write(json.dumps({"key": _key(*key, args.dsl), "result": results[_key(*key, args.dsl)]}) + "\n")
+            results[_key(*key, args.dsl, recognition)] = future.result()
+            log.write(json.dumps({"key": _key(*key, args.dsl, recognition), "result": results[_key(*key, args.dsl, recognition)]}) + "\n")
             log.flush()
-    table = Table(title=f"{args.dsl} base DSL vs learned library, {args.episodes} test episodes per env")
+    ablation = " (without its recognition model)" if args.without_recognition else ""
+    table = Table(title=f"{args.dsl} base DSL vs learned library{ablation}, {args.episodes} test episodes per env")
     for column in ("env", "median candidates: base", "learned", "ratio", f"accuracy @ {args.tight:,}: base", "learned",
                    "accuracy (default budget): base", "learned", "fallbacks base / learned"):
         table.add_column(column, justify="right")
@@ -112,7 +118,7 @@ def main() -> None:
         row = {}
         for library in ("base", learned_library):
             for tight in (None, args.tight):
-                parts = [results[_key(env, library, tight, c[0], args.dsl)] for c in chunks]
+                parts = [results[_key(env, library, tight, c[0], args.dsl, recognition)] for c in chunks]
                 scores = [s for p in parts for s in p[0]]
                 candidates = [c for p in parts for c in p[1] if c is not None]
                 row[(library == "base", tight)] = (np.mean(scores), np.median(candidates) if candidates else np.nan,
@@ -124,9 +130,11 @@ def main() -> None:
     Console(width=200).print(table)
 
 
-def _key(env: str, library: str, tight: int | None, first_seed: int, dsl: str) -> str:
+def _key(env: str, library: str, tight: int | None, first_seed: int, dsl: str, recognition: bool = True) -> str:
     """A finished chunk's key; the library file's content is part of it (a retrained library is a new run)."""
     stamp = "base" if library == "base" else hashlib.sha256(Path(library).read_bytes()).hexdigest()[:12]
+    if library != "base" and not recognition:
+        stamp += "-without-recognition"
     return f"{env}|{dsl}|{stamp}|{tight}|{first_seed}"
 
 

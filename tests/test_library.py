@@ -178,6 +178,8 @@ def test_every_curi_split_ships_a_library_and_recognition_model(env_id):
     assert library.dsl == "default" and library.inventions and all(inv.uses >= 2 for inv in library.inventions)
     assert library.provenance["settings"]["env_id"] in (env_id, env_id.replace("-IID", ""))  # trained on its split
     assert library.provenance["settings"]["tasks"] == 100 and library.provenance["train_seconds"] <= 30 * 60
+    ablated = make_agent("pix2code", modality="scene", env_id=env_id, recognition=False).guide(CURI)
+    assert ablated.source == guide.source and ablated.recognition is None
 
 
 def test_diagnostics_count_candidates_before_the_chosen_program():
@@ -203,3 +205,11 @@ def test_shipped_relkp_library_scores_nested_inventions_on_the_layout_pool():
                             env_kwargs={"subset": "test", "modality": "scene"})
     assert all(r.program and "#(lambda" in r.program for r in result.records)
     assert result.mean >= 0.9
+
+
+def test_a_single_concept_pattern_trains_on_several_of_its_episodes():
+    from agents.pix2code.library.wake import training_tasks
+
+    tasks_ = training_tasks("Pix2Code-Kandinsky-TwoPairs-v0", 3, 0)
+    assert [t.name for t in tasks_] == ["twopairs#0", "twopairs#1", "twopairs#2"]
+    assert not np.array_equal(tasks_[0].objects, tasks_[1].objects)

@@ -9,6 +9,7 @@ import pytest
 
 import pix2code_env  # noqa: F401
 from agents import make_agent
+from agents.pix2code import dsl
 from agents.pix2code.dsl import parse
 from agents.pix2code.dsl.domains import PAPER_DOMAINS, base_primitives, get_domain
 from agents.pix2code.dsl.interpreter import classify
@@ -31,7 +32,7 @@ def _support(env_id: str, seed: int = 0):
 
 def test_the_paper_dsl_is_pix2codes_34_uniform_productions():
     for family in ("curi", "kandinsky"):
-        assert base_primitives(family, "paper") == PAPER_NAMES == BASE_NAMES
+        assert dsl.base_primitives(family, "paper") == base_primitives(family, "paper") == PAPER_NAMES == BASE_NAMES
         library = Library.base(family, "paper")
         assert set(library.weights.values()) == {0.0} and library.log_variable == 0.0
         grammar = library.grammar()
@@ -126,3 +127,16 @@ def test_agent_searches_the_paper_dsl():
     classifier = agent.fit(obs)
     names = {t.name for t in parse(classifier.program, PAPER_DOMAINS["curi"].parse_table).subterms() if hasattr(t, "name")}
     assert names <= set(PAPER_NAMES) and classifier.diagnostics()["support_errors"] == 0
+
+
+def test_the_paper_library_ships_for_curi_iid_and_bases_do_not_mix():
+    from agents.pix2code.dsl import CURI
+
+    guide = make_agent("pix2code", modality="scene", env_id="Pix2Code-CURI-v0", dsl="paper").guide(PAPER_DOMAINS["curi"])
+    assert guide.source.endswith("curi-iid.paper.json") and guide.recognition is not None
+    assert guide.library.dsl == "paper" and all(inv.uses >= 2 for inv in guide.library.inventions)
+    assert any("index" in inv.body for inv in guide.library.inventions)
+    default = make_agent("pix2code", env_id="Pix2Code-CURI-v0", dsl="paper", library=guide.source.replace(".paper", ""))
+    with pytest.raises(ValueError, match=r"curi-iid\.json extends the 'default' base DSL, but the agent was asked for dsl='paper'"):
+        default.guide(PAPER_DOMAINS["curi"])
+    assert make_agent("pix2code", env_id="Pix2Code-CURI-v0").guide(CURI).library.dsl == "default"

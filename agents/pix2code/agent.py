@@ -135,10 +135,11 @@ class Pix2CodeAgent(Agent):
     reproducible), ``top_k`` (programs that vote), ``seed`` (the synthetic scene pools),
     ``layout_prior`` (use the domain's shipped layout prior, :mod:`agents.pix2code.layouts`),
     ``library`` (None: the library learned for the env, shipped with the package; ``"base"``:
-    the base DSL with its starting weights and no recognition model; or a library file) and
+    the base DSL with its starting weights and no recognition model; or a library file),
     ``dsl`` (the base DSL: ``"default"``, readable accessors with a hand-set prior, or
     ``"paper"``, Pix2Code's 34 uniform productions reading objects as integer vectors; the
-    library shipped for the env is the one learned from that base).
+    library shipped for the env is the one learned from that base) and ``recognition`` (False:
+    search with the library's own weights, without its recognition model — an ablation).
     """
 
     name = "pix2code"
@@ -156,6 +157,7 @@ class Pix2CodeAgent(Agent):
         layout_prior: bool = True,
         library: str | None = None,
         dsl: str = "default",
+        recognition: bool = True,
         uncertainty: bool = True,
         extractor: str | None = None,
         **options: Any,
@@ -173,7 +175,7 @@ class Pix2CodeAgent(Agent):
         self.budget = SearchBudget(seconds=seconds, enumerated=enumerated, assembled=assembled)
         self.options = SolverOptions(seed=seed, top_k=top_k)
         self.layout_prior = layout_prior
-        self.library, self.dsl = library, dsl
+        self.library, self.dsl, self.recognition = library, dsl, recognition
         self._guides: dict[str, Guide] = {}
 
     def revise(self, remove=(), add=None, edit=None) -> Pix2CodeAgent:
@@ -191,7 +193,7 @@ class Pix2CodeAgent(Agent):
     def guide(self, domain: Domain) -> Guide:
         """The library (and recognition model) searched with in ``domain`` (loaded once)."""
         if domain.name not in self._guides:
-            self._guides[domain.name] = resolve(self.env_id, domain.name, self.library, self.dsl)
+            self._guides[domain.name] = resolve(self.env_id, domain.name, self.library, self.dsl, self.recognition)
         return self._guides[domain.name]
 
     def _domain(self, obs: Mapping[str, np.ndarray]) -> Domain:

@@ -7,7 +7,7 @@ over all scenes and variable bindings at once with integer bitsets; a
 :class:`~agents.pix2code.dsl.domains.Domain` fixes a family's primitives and object decoding.
 """
 
-from agents.pix2code.dsl.domains import CURI, DOMAINS, KANDINSKY, Domain, domain_for_env_id, get_domain
+from agents.pix2code.dsl.domains import CURI, DOMAINS, KANDINSKY, Domain, base_primitives, domain_for_env_id, get_domain
 from agents.pix2code.dsl.inference import DSLTypeError, eta_long, infer, typecheck
 from agents.pix2code.dsl.interpreter import Program, RunResult, StepBudgetExceeded, classify, evaluate, run
 from agents.pix2code.dsl.primitives import CATALOGUE, SceneObject
@@ -41,6 +41,7 @@ __all__ = [
     "StepBudgetExceeded",
     "Term",
     "Type",
+    "base_primitives",
     "beta_normal",
     "classify",
     "domain_for_env_id",

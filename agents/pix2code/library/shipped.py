@@ -67,7 +67,8 @@ class Guide:
         return self.grammar.with_weights(names, log_variable=float(w[-1]))
 
 
-def resolve(env_id: str | None, family: str, library: Library | str | os.PathLike | None, dsl: str) -> Guide:
+def resolve(env_id: str | None, family: str, library: Library | str | os.PathLike | None, dsl: str,
+            recognition: bool = True) -> Guide:
     """The guide for an agent: see the module docstring (a :class:`Library` object is used as is)."""
     if isinstance(library, Library):
         if library.family != family:
@@ -84,7 +85,7 @@ def resolve(env_id: str | None, family: str, library: Library | str | os.PathLik
         raise ValueError(f"library {path} extends the {lib.dsl!r} base DSL, but the agent was asked for dsl={dsl!r}")
     grammar = lib.grammar()
     model = None
-    if lib.recognition:
+    if lib.recognition and recognition:
         model = load_recognition(path.parent / lib.recognition, [p.name for p in grammar.productions],
                                  rebuild=lib.provenance.get("command", ""))
     return Guide(lib, grammar, model, str(path))
