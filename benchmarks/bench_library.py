@@ -98,7 +98,7 @@ def main() -> None:
     chunks = [list(range(i, min(i + 25, args.episodes))) for i in range(0, args.episodes, 25)]
     keys = [(env, library, tight, chunk[0]) for env, learned in libraries.items() for library in ("base", learned)
             for tight in (None, args.tight) for chunk in chunks]
-    results = _finished(args.results, args.dsl)
+    results = _finished(args.results)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(args.workers) as pool, args.results.open("a") as log:
         recognition = not args.without_recognition
@@ -138,7 +138,8 @@ def _key(env: str, library: str, tight: int | None, first_seed: int, dsl: str, r
     return f"{env}|{dsl}|{stamp}|{tight}|{first_seed}"
 
 
-def _finished(path: Path, dsl: str) -> dict[str, tuple]:
+def _finished(path: Path) -> dict[str, tuple]:
+    """The chunks an earlier (interrupted) run finished, by key."""
     if not path.exists():
         return {}
     out = {}

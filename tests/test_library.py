@@ -207,6 +207,15 @@ def test_shipped_relkp_library_scores_nested_inventions_on_the_layout_pool():
     assert result.mean >= 0.9
 
 
+@pytest.mark.parametrize("pattern", ["OneRed", "OneTriangle", "TwoPairs", "ThreePairs", "CloseBy", "RedTriangle", "OnlinePair"])
+def test_every_classic_pattern_ships_its_own_library(pattern):
+    guide = make_agent("pix2code", modality="scene", env_id=f"Pix2Code-Kandinsky-{pattern}-v0").guide(KANDINSKY)
+    assert guide.source.endswith(f"kandinsky-{pattern.lower()}.json") and guide.recognition is not None
+    assert guide.library.provenance["settings"]["env_id"] == f"Pix2Code-Kandinsky-{pattern}-v0"
+    tasks_ = guide.library.provenance["tasks"]  # 20 episodes of the pattern's one concept
+    assert len(tasks_) == 20 and len({name.split("#")[0] for name in tasks_}) == 1
+
+
 def test_a_single_concept_pattern_trains_on_several_of_its_episodes():
     from agents.pix2code.library.wake import training_tasks
 

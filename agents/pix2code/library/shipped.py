@@ -18,7 +18,7 @@ from agents.pix2code.search.grammar import Grammar
 
 LIBRARIES = Path(__file__).resolve().parents[1] / "data" / "libraries"
 
-#: env id -> shipped library file (classic Kandinsky patterns use the RelKP library: they share the family)
+#: env id -> shipped library file
 SHIPPED: dict[str, str] = {
     "Pix2Code-CURI-v0": "curi-iid.json",
     "Pix2Code-CURI-IID-v0": "curi-iid.json",
@@ -31,8 +31,10 @@ SHIPPED: dict[str, str] = {
     "Pix2Code-CURI-Boolean-v0": "curi-boolean.json",
     "Pix2Code-CURI-Complexity-v0": "curi-complexity.json",
     "Pix2Code-CURIHans-v0": "curi-iid.json",
-    **{f"Pix2Code-Kandinsky{suffix}-v0": "kandinsky-relkp.json" for suffix in (
-        "", "-OneRed", "-OneTriangle", "-TwoPairs", "-ThreePairs", "-CloseBy", "-RedTriangle", "-OnlinePair")},
+    "Pix2Code-Kandinsky-v0": "kandinsky-relkp.json",
+    # a classic pattern is one concept: its library is learned from 20 of its train-subset episodes
+    **{f"Pix2Code-Kandinsky-{name}-v0": f"kandinsky-{name.lower()}.json" for name in (
+        "OneRed", "OneTriangle", "TwoPairs", "ThreePairs", "CloseBy", "RedTriangle", "OnlinePair")},
 }
 
 
