@@ -22,6 +22,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -132,10 +133,15 @@ def main() -> None:
 
 def _key(env: str, library: str, tight: int | None, first_seed: int, dsl: str, recognition: bool = True) -> str:
     """A finished chunk's key; the library file's content is part of it (a retrained library is a new run)."""
-    stamp = "base" if library == "base" else hashlib.sha256(Path(library).read_bytes()).hexdigest()[:12]
+    stamp = "base" if library == "base" else _digest(library)
     if library != "base" and not recognition:
         stamp += "-without-recognition"
     return f"{env}|{dsl}|{stamp}|{tight}|{first_seed}"
+
+
+@functools.lru_cache(maxsize=None)
+def _digest(library: str) -> str:
+    return hashlib.sha256(Path(library).read_bytes()).hexdigest()[:12]
 
 
 def _finished(path: Path) -> dict[str, tuple]:

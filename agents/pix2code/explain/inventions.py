@@ -96,14 +96,15 @@ def fill(description: str, speaker, node: App) -> Phrase | None:  # type: ignore
     params: list[Type] = arguments(type_scheme(parse(node.head.text, VOCABULARY)))  # type: ignore[union-attr, arg-type]
     if len(params) != len(node.args):
         return None
+    template = tokens(description, keep_case=True)
     words = []
-    for w in tokens(description, keep_case=True):
+    for w in template:
         if w in PLACEHOLDERS:
             arg = node.args[PLACEHOLDERS.index(w)]
             words.append(speaker.clause(arg).closed if params[PLACEHOLDERS.index(w)] == BOOL else speaker.value(arg).closed)
         else:
             words.append(w)
-    return Phrase(join(_rename_own_variables(tokens(description, keep_case=True), words)), True)
+    return Phrase(join(_rename_own_variables(template, words)), True)
 
 
 _VARIABLES = "xyzuvwpqrst"
