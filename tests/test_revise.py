@@ -101,6 +101,7 @@ def test_candidates_to_a_solution_count_unsolved_episodes_as_over_budget():
 def test_adding_counting_primitives_solves_counting_under_a_tight_budget():
     from agents.pix2code.revision_experiments import COUNTING_ENV, TIGHT, scores
 
-    before, after = (scores(COUNTING_ENV, revision, TIGHT, [1, 2]) for revision in (None, "add-counting"))
+    # on the base DSL, as docs/BENCHMARKS.md measures it (Counting's own library finds these too)
+    before, after = (scores(COUNTING_ENV, revision, TIGHT, [1, 2], library="base") for revision in (None, "add-counting"))
     assert [c is not None for _, c in after] == [True, True] and all(s == 1.0 for s, _ in after)
     assert sum(s for s, _ in before) < sum(s for s, _ in after)

@@ -66,11 +66,13 @@ class CompressionReport:
     error: str | None = None
 
 
-def objective(grammar: Grammar, frontiers: Frontiers, base_size: int) -> tuple[float, Grammar]:
+def objective(grammar: Grammar, frontiers: Frontiers, base_size: int,
+              fixed: Mapping[str, float] | None = None) -> tuple[float, Grammar]:
     """(score to minimise, the refitted grammar): description length of the solutions plus the
-    inventions' AIC and structure penalties, with weights refitted by inside–outside."""
+    inventions' AIC and structure penalties, with weights refitted by inside–outside (except
+    those ``fixed``; see :func:`refit`)."""
     summaries = _summaries(grammar, frontiers)
-    fitted = refit(grammar, summaries)
+    fitted = refit(grammar, summaries, fixed=fixed)
     inventions = [p.term for p in grammar.productions[base_size:]]
     penalty = sum(AIC + STRUCTURE_PENALTY * _size(inv.body) for inv in inventions)
     return description_length(fitted, summaries) + penalty, fitted
@@ -82,14 +84,16 @@ def compress(
     same_meaning: Callable[[Term, Term], bool],
     iterations: int = 5,
     base_size: int | None = None,
+    fixed: Mapping[str, float] | None = None,
 ) -> CompressionReport:
     """Propose inventions with stitch and keep those that improve the objective (see the module
-    docstring). ``same_meaning(original, rewritten)`` checks a rewrite on scenes."""
+    docstring). ``same_meaning(original, rewritten)`` checks a rewrite on scenes; ``fixed``: weights
+    that inside–outside leaves as they are."""
     import stitch_core
 
     base_size = len(grammar.productions) if base_size is None else base_size
     frontiers = {task: list(sols) for task, sols in frontiers.items() if sols}
-    before, current_grammar = objective(grammar, frontiers, base_size)
+    before, current_grammar = objective(grammar, frontiers, base_size, fixed)
     report = dict(proposed=0, kept=[], rejected={}, objective_before=before, objective_after=before)
     tasks, texts, tokens = _stitch_corpus(frontiers)
     if len(set(tasks)) < 2:
@@ -135,7 +139,7 @@ def compress(
         if users < 2:
             report["rejected"][invention.show()] = f"used by {users} task(s) after rewriting"
             continue
-        score, fitted = objective(candidate_grammar, rewritten, base_size)
+        score, fitted = objective(candidate_grammar, rewritten, base_size, fixed)
         if score < best:
             accepted, best, best_grammar, best_frontiers = trial, score, fitted, rewritten
             report["kept"].append(invention.show())

@@ -2,7 +2,7 @@
 
     pix2code train pix2code --env Pix2Code-CURI-v0 --out runs/curi-iid [--iterations 3] [--tasks 100]
         [--workers 2 --backend process|ray] [--seed 0] [--concept-list hyp_to_id.json --train-ids task_id_dict_filtered.json]
-        [--ship NAME]
+        [--dreams 1000] [--replay-solved] [--ship NAME]
 
 Writes ``library.json`` and ``recognition.pt`` to ``--out`` (with every iteration's files and a
 ``state.json``: an interrupted run resumes there), prints a table per iteration and the figures.
@@ -45,6 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--assembled", type=int, default=600_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="wall-clock cap per task")
     parser.add_argument("--recognition-steps", type=int, default=1500)
+    parser.add_argument("--dreams", type=int, default=1000, help="dreams the recognition model trains on per iteration")
+    parser.add_argument("--replay-solved", action="store_true",
+                        help="also train the recognition model on the solved training tasks (DreamCoder; biased on structured splits)")
     parser.add_argument("--concept-list", default=None, help="CURI's hyp_to_id.json (the env then uses CURI's concepts)")
     parser.add_argument("--train-ids", default=None, help="Pix2Code's task_id_dict_filtered.json (needs --concept-list)")
     parser.add_argument("--ship", default=None, metavar="NAME", help="also write the result to the shipped libraries as NAME")
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(
         env_id=args.env, dsl=args.dsl, iterations=args.iterations, tasks=args.tasks, seed=args.seed,
         workers=args.workers, backend=args.backend, enumerated=args.enumerated, assembled=args.assembled,
-        seconds=args.seconds, recognition_steps=args.recognition_steps, env_kwargs=env_kwargs,
+        seconds=args.seconds, recognition_steps=args.recognition_steps, dreams=args.dreams,
+        replay_solved=args.replay_solved, env_kwargs=env_kwargs,
     )  # fmt: skip
     started = time.perf_counter()
     tasks = training_tasks(args.env, args.tasks, args.seed, env_kwargs)

@@ -4,10 +4,13 @@ DreamCoder's list-domain extractor flattens every example into one token sequenc
 an object ends (pix2code.md §4.5). Ours keeps the structure: each object row (the env's object
 table, whatever its schema) goes through a shared MLP, a scene is the masked mean and max of its
 objects, and the support set is summarised as the mean of its positive scenes, the mean of its
-negatives and their difference. A head maps that to one log-weight per production of the library
-plus one for variables (a unigram grammar): the search then uses these weights instead of the
-library's. The loss is -log q(program | task) of the task's best program, computed from its
-likelihood summary (:mod:`agents.pix2code.library.summary`).
+negatives and their difference. A head maps that to a correction of the library's log-weight for
+each production plus one for variables (a unigram grammar): the search then uses the corrected
+weights instead of the library's. The head starts at zero, so an untrained model leaves the
+library's weights as they are and training moves only what the dreams give evidence about
+(models saved before this predicted the weights outright; they load with a zero prior). The loss
+is -log q(program | task) of the task's best program, computed from its likelihood summary
+(:mod:`agents.pix2code.library.summary`).
 """
 
 from __future__ import annotations
@@ -29,11 +32,18 @@ HIDDEN = 64
 class RecognitionModel(nn.Module):
     """Support set (objects (S, K, F), mask (S, K), labels (S,)) -> log-weights (P + 1,)."""
 
-    def __init__(self, n_features: int, n_productions: int, hidden: int = HIDDEN) -> None:
+    def __init__(self, n_features: int, n_productions: int, hidden: int = HIDDEN,
+                 prior: Sequence[float] | None = None) -> None:
         super().__init__()
         self.n_features, self.n_productions, self.hidden = n_features, n_productions, hidden
         self.objects = nn.Sequential(nn.Linear(n_features, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh())
         self.head = nn.Sequential(nn.Linear(6 * hidden, hidden), nn.Tanh(), nn.Linear(hidden, n_productions + 1))
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+        prior = torch.zeros(n_productions + 1) if prior is None else torch.as_tensor(prior, dtype=torch.float32)
+        if prior.shape != (n_productions + 1,):
+            raise ValueError(f"prior has {prior.shape[0]} weights; expected {n_productions + 1} (productions + variables)")
+        self.register_buffer("prior", prior)  # the library's log-weights, which the head corrects
 
     def forward(self, objects: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Batched: objects (B, S, K, F), mask (B, S, K), labels (B, S) -> (B, P + 1)."""
@@ -45,7 +55,7 @@ class RecognitionModel(nn.Module):
         pos = labels.unsqueeze(-1)
         positives = (scene * pos).sum(1) / pos.sum(1).clamp(min=1)
         negatives = (scene * (1 - pos)).sum(1) / (1 - pos).sum(1).clamp(min=1)
-        return self.head(torch.cat([positives, negatives, positives - negatives], dim=-1))
+        return self.prior + self.head(torch.cat([positives, negatives, positives - negatives], dim=-1))
 
     def weights(self, objects: np.ndarray, mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Log-weights for one support set (numpy in, numpy out)."""
@@ -83,6 +93,8 @@ def load_recognition(path: str | os.PathLike, production_names: Sequence[str], r
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
         model = RecognitionModel(int(data["n_features"]), int(data["n_productions"]), int(data["hidden"]))
+        # models saved before the residual head predicted the weights outright: a zero prior
+        data["state"].setdefault("prior", torch.zeros(int(data["n_productions"]) + 1))
         model.load_state_dict(data["state"])
     except (OSError, RuntimeError, KeyError, ValueError) as error:
         raise ValueError(f"recognition model {path} is missing or corrupt ({error}); rebuild it with {rebuild or 'pix2code train pix2code'}") from None

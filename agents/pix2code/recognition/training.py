@@ -2,8 +2,9 @@
 
 A *dream* is a program sampled from the current grammar and run on real scenes: five scenes it
 accepts and twenty it rejects make a support set whose answer is known (DreamCoder's Helmholtz
-samples, synthesis.md §7.3). Half the training examples are dreams, half the tasks solved in
-the wake phase with their best program. Everything random comes from one seeded generator.
+samples, synthesis.md §7.3). Wake–sleep trains on dreams alone by default and, on request, also
+on the tasks solved in the wake phase with their best program (see ``wake_sleep._dream_sleep``
+for why). Everything random comes from one seeded generator.
 """
 
 from __future__ import annotations
