@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from agents.pix2code.library.summary import Summary
+from agents.pix2code.library.summary import Summary, grammar_weights
 from agents.pix2code.search.grammar import Grammar
 
 PSEUDO_COUNTS = 30.0
@@ -50,7 +50,7 @@ def refit(
     posteriors depend on the weights); productions named in ``fixed`` (``"$variable"``: the
     variables) get the weight given there instead."""
     n = len(grammar.productions) + 1
-    weights = np.array([p.log_weight for p in grammar.productions] + [grammar.log_variable])
+    weights = grammar_weights(grammar)
     names = [p.name for p in grammar.productions] + [VARIABLE]
     fixed = fixed or {}
     held = np.array([name in fixed for name in names])
@@ -73,7 +73,7 @@ def refit(
 def description_length(grammar: Grammar, frontiers: Sequence[Sequence[tuple[Summary, float]]]) -> float:
     """-sum over tasks of log sum over its programs of P(program) * likelihood: the solutions'
     description length in nats under the grammar's weights."""
-    weights = np.array([p.log_weight for p in grammar.productions] + [grammar.log_variable])
+    weights = grammar_weights(grammar)
     total = 0.0
     for frontier in frontiers:
         if not frontier:

@@ -25,7 +25,7 @@ from agents.pix2code.dsl.syntax import parse
 from agents.pix2code.library.compression import Solution, agreement, compress
 from agents.pix2code.library.inside_outside import VARIABLE
 from agents.pix2code.library.library import Library
-from agents.pix2code.library.summary import summarise
+from agents.pix2code.library.summary import grammar_weights, summarise
 from agents.pix2code.library.wake import Task, wake
 from agents.pix2code.recognition.model import RecognitionModel, library_digest, load_recognition
 from agents.pix2code.recognition.training import dreams, examples_from, train
@@ -148,8 +148,12 @@ def _named(library: Library, compressed) -> Library:
             name, n = f"{base}_{n}", n + 1
         taken.add(name)
         named.append(replace(inv, name=name, description=description, uses=uses))
-    kept = [inv for inv in named if inv.uses >= 2 or any(inv.body in other.body for other in named if other is not inv)]
-    return replace(library, inventions=tuple(kept))
+    kept = named
+    while True:  # an invention only a dropped one called goes too
+        still = [inv for inv in kept if inv.uses >= 2 or any(inv.body in other.body for other in kept if other is not inv)]
+        if len(still) == len(kept):
+            return replace(library, inventions=tuple(kept))
+        kept = still
 
 
 def _recognition_weights(out: Path, library: Library, iteration: int, tasks: list[Task]) -> dict[str, list[float]] | None:
@@ -174,8 +178,7 @@ def _dream_sleep(out: Path, library: Library, iteration: int, tasks: list[Task],
     pool_objects = np.concatenate([t.query_objects for t in tasks])
     pool_mask = np.concatenate([t.query_mask for t in tasks])
     examples += dreams(grammar, library.domain, pool_objects, pool_mask, settings.dreams, rng)
-    model = RecognitionModel(pool_objects.shape[-1], len(names),
-                             prior=[p.log_weight for p in grammar.productions] + [grammar.log_variable])
+    model = RecognitionModel(pool_objects.shape[-1], len(names), prior=grammar_weights(grammar))
     losses = train(model, examples, settings.recognition_steps, seed=settings.seed + iteration)
     model.save(out / f"recognition-it{iteration}.pt", library_digest(names))
     return float(np.mean(losses[-50:])) if losses else None
